@@ -1,0 +1,169 @@
+"""One Python file as the analysis sees it: text, parso tree and position maps.
+
+parso is used instead of `ast` because it recovers from syntax errors (the
+editor shows half-typed code all the time) and keeps exact positions and
+whitespace, which fixes need to edit the text without disturbing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterator
+
+import parso
+from parso.python.tree import Module
+from parso.tree import BaseNode, NodeOrLeaf
+
+logger = logging.getLogger(__name__)
+
+_GRAMMAR = parso.load_grammar()
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a file: line 0-based, column in code points, 0-based."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, order=True)
+class Range:
+    """A half-open span of text between two positions."""
+
+    start: Position
+    end: Position
+
+    @classmethod
+    def of(cls, node: NodeOrLeaf) -> Range:
+        """The span of a parso node, without its leading whitespace and comments.
+
+        parso lines start at 1; ours start at 0 like the LSP's.
+        """
+        (line, column), (end_line, end_column) = node.start_pos, node.end_pos
+        return cls(Position(line - 1, column), Position(end_line - 1, end_column))
+
+    @classmethod
+    def between(cls, first: NodeOrLeaf, last: NodeOrLeaf) -> Range:
+        return cls(cls.of(first).start, cls.of(last).end)
+
+    def contains(self, other: Range) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+    def __str__(self) -> str:
+        """1-based lines and 0-based columns, the form the CLI prints."""
+        return (
+            f"{self.start.line + 1}:{self.start.column}-"
+            f"{self.end.line + 1}:{self.end.column}"
+        )
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """The first place where the file stops being valid Python."""
+
+    range: Range
+    message: str
+
+
+class SourceFile:
+    """Text and its parse tree, built once per document version.
+
+    The tree is walked once to bucket nodes by type, so that every rule can ask
+    for "all subscript trailers" without walking the whole file again.
+    """
+
+    def __init__(self, text: str, path: str = "<memory>", version: int | None = None):
+        self.text = text
+        self.path = path
+        self.version = version
+        self.tree: Module = _GRAMMAR.parse(text, error_recovery=True)
+        self.lines: list[str] = text.splitlines(keepends=True) or [""]
+        self._by_type: dict[str, list[NodeOrLeaf]] = defaultdict(list)
+        self._has_errors = False
+        self._index(self.tree)
+
+    def _index(self, root: NodeOrLeaf) -> None:
+        stack = [root]
+        by_type = self._by_type
+        while stack:
+            node = stack.pop()
+            by_type[node.type].append(node)
+            if node.type in ("error_node", "error_leaf"):
+                self._has_errors = True
+            children = getattr(node, "children", None)
+            if children:
+                stack.extend(reversed(children))
+
+    def nodes(self, *types: str) -> Iterator[NodeOrLeaf]:
+        """All nodes of the given parso types, in source order per type."""
+        for node_type in types:
+            yield from self._by_type.get(node_type, ())
+
+    @cached_property
+    def syntax_problem(self) -> SyntaxProblem | None:
+        """The first syntax error, or None when the file parses cleanly."""
+        if not self._has_errors:
+            return None
+        for error in _GRAMMAR.iter_errors(self.tree):
+            if "SyntaxError" in error.message or "IndentationError" in error.message:
+                start = Position(error.start_pos[0] - 1, error.start_pos[1])
+                end = Position(error.end_pos[0] - 1, error.end_pos[1])
+                return SyntaxProblem(Range(start, end), error.message)
+        return None
+
+    @cached_property
+    def line_offsets(self) -> list[int]:
+        """Offset of the first character of each line, for offset conversions."""
+        offsets, total = [], 0
+        for line in self.lines:
+            offsets.append(total)
+            total += len(line)
+        offsets.append(total)
+        return offsets
+
+    def offset(self, position: Position) -> int:
+        """Character offset of a position, clamped to the text."""
+        line = min(max(position.line, 0), len(self.lines) - 1)
+        column = min(position.column, len(self.lines[line]))
+        return min(self.line_offsets[line] + column, len(self.text))
+
+    def slice(self, span: Range) -> str:
+        return self.text[self.offset(span.start) : self.offset(span.end)]
+
+    def line_text(self, line: int) -> str:
+        if 0 <= line < len(self.lines):
+            return self.lines[line].rstrip("\r\n")
+        return ""
+
+    def utf16_column(self, position: Position) -> int:
+        """The LSP column (UTF-16 code units) of a code-point position."""
+        prefix = self.line_text(position.line)[: position.column]
+        return position.column + sum(1 for char in prefix if ord(char) > 0xFFFF)
+
+    def from_utf16(self, line: int, utf16_column: int) -> Position:
+        """The code-point position of an LSP (UTF-16) position on a line."""
+        text, units, column = self.line_text(line), 0, 0
+        while column < len(text) and units < utf16_column:
+            units += 2 if ord(text[column]) > 0xFFFF else 1
+            column += 1
+        return Position(line, column + max(0, utf16_column - units))
+
+    def code_of(self, node: NodeOrLeaf) -> str:
+        """The node's source without its prefix (leading space and comments)."""
+        return node.get_code(include_prefix=False)
+
+
+def inner_nodes(node: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
+    """Every node below `node`, depth first, in source order."""
+    if not isinstance(node, BaseNode):
+        return
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        yield child
+        if isinstance(child, BaseNode):
+            stack.extend(reversed(child.children))

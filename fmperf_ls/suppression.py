@@ -1,0 +1,117 @@
+"""`# fmperf: ignore[...]` and `# noqa: ...` comments: reading and writing them.
+
+Only real comments count: a `#` inside a string literal on the flagged line is
+text, not a suppression, and the "ignore on this line" edit never lands inside
+a multi-line string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fmperf_ls.analysis.source import Position, Range, SourceFile
+from fmperf_ls.rules.base import Edit
+
+_FMPERF = re.compile(r"#\s*fmperf\s*:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z0-9, ]+))?", re.IGNORECASE)
+_ALL = frozenset({"*"})
+
+
+@dataclass(frozen=True)
+class Suppressions:
+    by_line: dict[int, frozenset[str]]
+
+    def hides(self, code: str, line: int) -> bool:
+        codes = self.by_line.get(line)
+        return codes is not None and (codes is _ALL or "*" in codes or code in codes)
+
+
+def suppressions_of(source: SourceFile) -> Suppressions:
+    """Suppression comments by 0-based line; cheap when the file has none."""
+    by_line: dict[int, frozenset[str]] = {}
+    if "fmperf" not in source.text and "noqa" not in source.text:
+        return Suppressions(by_line)
+    for line_number, line in enumerate(source.lines):
+        if "#" not in line:
+            continue
+        comment_at = _comment_column(source, line_number)
+        if comment_at is None:
+            continue
+        codes = _codes_in(line[comment_at:])
+        if codes is not None:
+            by_line[line_number] = codes
+    return Suppressions(by_line)
+
+
+def _codes_in(comment: str) -> frozenset[str] | None:
+    match = _FMPERF.search(comment)
+    if match is not None:
+        return _parse_codes(match.group("codes"))
+    match = _NOQA.search(comment)
+    if match is not None:
+        codes = _parse_codes(match.group("codes"))
+        if codes is _ALL:
+            return _ALL
+        fmperf_codes = frozenset(code for code in codes if code.startswith("FMP"))
+        return fmperf_codes or None  # `# noqa: E501` says nothing about fmperf
+    return None
+
+
+def _parse_codes(text: str | None) -> frozenset[str]:
+    if text is None or not text.strip():
+        return _ALL
+    return frozenset(code.strip().upper() for code in text.split(",") if code.strip())
+
+
+def _comment_column(source: SourceFile, line: int) -> int | None:
+    """Column of the `#` that starts a real comment on the line, if any."""
+    text = source.line_text(line)
+    column = text.find("#")
+    while column != -1:
+        leaf = source.tree.get_leaf_for_position((line + 1, column), include_prefixes=True)
+        if leaf is None or leaf.start_pos > (line + 1, column):
+            return column  # in the prefix of the next leaf: a comment
+        if leaf.type not in ("string", "fstring_string", "fstring_start", "error_leaf"):
+            return column
+        column = text.find("#", column + 1)
+    return None
+
+
+def ignore_edit(source: SourceFile, line: int, code: str) -> Edit | None:
+    """The edit that adds `code` to the line's suppression comment.
+
+    Merges into an existing `# fmperf: ignore[...]`, appends to any other
+    comment, or adds a new one at the end of the line. The comment goes on the
+    last line of the statement when the flagged line ends inside a string
+    that continues on the next line, where a `#` would be text.
+    """
+    line = comment_line(source, line)
+    text = source.line_text(line)
+    comment_at = _comment_column(source, line)
+    if comment_at is not None:
+        match = _FMPERF.search(text, comment_at)
+        if match is not None:
+            codes = _parse_codes(match.group("codes"))
+            if codes is _ALL or code in codes:
+                return None
+            merged = ",".join(sorted(codes | {code}))
+            span = Range(Position(line, match.start()), Position(line, match.end()))
+            return Edit(span, f"# fmperf: ignore[{merged}]")
+        end = Position(line, len(text))
+        return Edit(Range(end, end), f"  # fmperf: ignore[{code}]")
+    end = Position(line, len(text.rstrip()))
+    stop = Position(line, len(text))
+    return Edit(Range(end, stop), f"  # fmperf: ignore[{code}]")
+
+
+def comment_line(source: SourceFile, line: int) -> int:
+    """The first line at or after `line` whose end is outside any string."""
+    for candidate in range(line, len(source.lines)):
+        text = source.line_text(candidate)
+        leaf = source.tree.get_leaf_for_position((candidate + 1, len(text)), include_prefixes=True)
+        if leaf is None or leaf.type not in ("string", "fstring_string", "fstring_end"):
+            return candidate
+        if leaf.end_pos[0] == candidate + 1:
+            return candidate
+    return line

@@ -1,0 +1,61 @@
+"""Every example of every rule, as one test each: exact ranges, fixed text, idempotence.
+
+A rule's examples live in its own definition (see rules/base.py), so adding
+an example adds a test here without touching this file.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fmperf_ls.analysis.source import SourceFile
+from fmperf_ls.engine import Engine, index_texts
+from fmperf_ls.fixes import fix_text
+from fmperf_ls.rules import all_rules
+from fmperf_ls.rules.base import Example, Rule
+
+CASES = [
+    pytest.param(rule, example, id=f"{code}-{number}")
+    for code, rule in all_rules().items()
+    for number, example in enumerate(rule.examples)
+]
+
+
+def engine_for(rule: type[Rule], example: Example) -> Engine:
+    project = index_texts({**example.other_files, "example.py": example.source})
+    return Engine(project=project, rules=[rule])
+
+
+def findings(engine: Engine, text: str):
+    return engine.check(SourceFile(text, "example.py")).findings
+
+
+def test_every_rule_has_both_kinds_of_example():
+    for code, rule in all_rules().items():
+        assert any(example.at for example in rule.examples), f"{code} has no flagged example"
+        assert any(not example.at for example in rule.examples), f"{code} has no clean example"
+
+
+@pytest.mark.parametrize(("rule", "example"), CASES)
+def test_example_ranges(rule: type[Rule], example: Example):
+    found = findings(engine_for(rule, example), example.source)
+
+    assert sorted(str(finding.range) for finding in found) == sorted(example.at)
+    assert all(finding.code == rule.code for finding in found)
+
+
+@pytest.mark.parametrize(("rule", "example"), [case for case in CASES if case.values[1].at])
+def test_example_fix(rule: type[Rule], example: Example):
+    engine = engine_for(rule, example)
+    check = lambda source: engine.check(source).findings  # noqa: E731
+    unfixable = [finding for finding in findings(engine, example.source) if finding.fix is None]
+
+    fixed, applied = fix_text(example.source, "example.py", check, unsafe=True)
+
+    if example.fixed_source is None:
+        assert applied == 0, "the example promises no fix, yet one was applied"
+        return
+    assert fixed == example.fixed_source
+    assert SourceFile(fixed).syntax_problem is None
+    assert fix_text(fixed, "example.py", check, unsafe=True) == (fixed, 0)
+    assert len(findings(engine, fixed)) == len(unfixable), "the rule still fires where it fixed"
