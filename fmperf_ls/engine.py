@@ -84,7 +84,15 @@ class Engine:
 
     def check(self, source: SourceFile, settings: Settings | None = None) -> Report:
         settings = settings or self.settings
-        report = Report(source.path, syntax_problem=source.syntax_problem)
+        report = Report(source.path)
+        active = [
+            rule
+            for rule in self.rules
+            if settings.enabled(rule.code) and rule.applies_to(source.text)
+        ]
+        if not active:
+            return report  # nothing to look for: the file is not even parsed
+        report.syntax_problem = source.syntax_problem
         ctx = Context(
             source,
             settings,
@@ -92,9 +100,7 @@ class Engine:
             self.project,
         )
         suppressed = suppressions_of(source)
-        for rule in self.rules:
-            if not settings.enabled(rule.code) or not rule.applies_to(source.text):
-                continue
+        for rule in active:
             for finding in self._run(rule, ctx, report):
                 line = finding.range.start.line
                 if suppressed.hides(finding.code, line) or suppressed.hides(

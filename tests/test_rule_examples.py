@@ -59,3 +59,9 @@ def test_example_fix(rule: type[Rule], example: Example):
     assert SourceFile(fixed).syntax_problem is None
     assert fix_text(fixed, "example.py", check, unsafe=True) == (fixed, 0)
     assert len(findings(engine, fixed)) == len(unfixable), "the rule still fires where it fixed"
+
+
+def test_every_rule_has_a_text_prefilter():
+    """Without one, every file of a large project is parsed just in case."""
+    for code, rule in all_rules().items():
+        assert rule.prefilter, f"{code} has no prefilter words"

@@ -73,39 +73,53 @@ class SourceFile:
     """Text and its parse tree, built once per document version.
 
     The tree is walked once to bucket nodes by type, so that every rule can ask
-    for "all subscript trailers" without walking the whole file again.
+    for "all subscript trailers" without walking the whole file again. Parsing
+    waits until something asks for the tree, since most files of a large
+    project contain nothing any rule looks for.
     """
 
     def __init__(self, text: str, path: str = "<memory>", version: int | None = None):
         self.text = text
         self.path = path
         self.version = version
-        self.tree: Module = _GRAMMAR.parse(text, error_recovery=True)
         self.lines: list[str] = text.splitlines(keepends=True) or [""]
-        self._by_type: dict[str, list[NodeOrLeaf]] = defaultdict(list)
+        self._by_type: dict[str, list[NodeOrLeaf]] | None = None
         self._has_errors = False
-        self._index(self.tree)
 
-    def _index(self, root: NodeOrLeaf) -> None:
-        stack = [root]
-        by_type = self._by_type
+    @cached_property
+    def tree(self) -> Module:
+        """The parse tree, built on first use: files no rule wants are never parsed."""
+        return _GRAMMAR.parse(self.text, error_recovery=True)
+
+    @property
+    def parsed(self) -> bool:
+        return "tree" in self.__dict__
+
+    def _index(self) -> dict[str, list[NodeOrLeaf]]:
+        if self._by_type is not None:
+            return self._by_type
+        by_type: dict[str, list[NodeOrLeaf]] = defaultdict(list)
+        stack: list[NodeOrLeaf] = [self.tree]
         while stack:
             node = stack.pop()
             by_type[node.type].append(node)
-            if node.type in ("error_node", "error_leaf"):
-                self._has_errors = True
             children = getattr(node, "children", None)
             if children:
                 stack.extend(reversed(children))
+        self._has_errors = bool(by_type.get("error_node") or by_type.get("error_leaf"))
+        self._by_type = by_type
+        return by_type
 
     def nodes(self, *types: str) -> Iterator[NodeOrLeaf]:
         """All nodes of the given parso types, in source order per type."""
+        by_type = self._index()
         for node_type in types:
-            yield from self._by_type.get(node_type, ())
+            yield from by_type.get(node_type, ())
 
     @cached_property
     def syntax_problem(self) -> SyntaxProblem | None:
         """The first syntax error, or None when the file parses cleanly."""
+        self._index()
         if not self._has_errors:
             return None
         for error in _GRAMMAR.iter_errors(self.tree):

@@ -1,0 +1,1 @@
+"""A small energy-flexibility service: the example fmperf is demonstrated on."""
