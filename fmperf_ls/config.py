@@ -12,9 +12,10 @@ import fnmatch
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from fmperf_ls.rules.base import Severity
 
@@ -130,11 +131,12 @@ def _severities(value: Any) -> dict[str, Severity]:
     if not isinstance(value, dict):
         raise ValueError(f"expected a table of rule code = level ({_SEVERITIES})")
     result = {}
-    for code, level in value.items():
-        if not re.match(r"^FMP\d{3}$", str(code)):
-            raise ValueError(f"{code!r} is not a rule code such as FMP101")
+    for raw_code, level in value.items():
+        code = str(raw_code).strip().upper()
+        if not re.match(r"^FMP\d{3}$", code):
+            raise ValueError(f"{raw_code!r} is not a rule code such as FMP101")
         try:
-            result[str(code)] = Severity(str(level).lower())
+            result[code] = Severity(str(level).lower())
         except ValueError:
             raise ValueError(f"{code} = {level!r}: expected one of {_SEVERITIES}") from None
     return result

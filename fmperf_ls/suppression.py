@@ -14,7 +14,10 @@ from fmperf_ls.analysis.source import Position, Range, SourceFile
 from fmperf_ls.rules.base import Edit
 
 _FMPERF = re.compile(r"#\s*fmperf\s*:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z0-9, ]+))?", re.IGNORECASE)
+_NOQA = re.compile(
+    r"#\s*noqa\b(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
+_SEPARATORS = re.compile(r"[\s,]+")
 _ALL = frozenset({"*"})
 
 
@@ -45,23 +48,28 @@ def suppressions_of(source: SourceFile) -> Suppressions:
 
 
 def _codes_in(comment: str) -> frozenset[str] | None:
-    match = _FMPERF.search(comment)
-    if match is not None:
-        return _parse_codes(match.group("codes"))
-    match = _NOQA.search(comment)
-    if match is not None:
+    """The codes a comment suppresses: both forms may share one comment."""
+    found: list[frozenset[str]] = []
+    for match in _FMPERF.finditer(comment):
+        found.append(_parse_codes(match.group("codes")))
+    for match in _NOQA.finditer(comment):
         codes = _parse_codes(match.group("codes"))
-        if codes is _ALL:
-            return _ALL
-        fmperf_codes = frozenset(code for code in codes if code.startswith("FMP"))
-        return fmperf_codes or None  # `# noqa: E501` says nothing about fmperf
-    return None
+        if codes is not _ALL:
+            codes = frozenset(code for code in codes if code.startswith("FMP"))
+        if codes:
+            found.append(codes)  # a noqa of other tools' codes says nothing about fmperf
+    if not found:
+        return None
+    if any(codes is _ALL for codes in found):
+        return _ALL
+    return frozenset().union(*found)
 
 
 def _parse_codes(text: str | None) -> frozenset[str]:
+    """Codes separated by commas or spaces; none at all means every code."""
     if text is None or not text.strip():
         return _ALL
-    return frozenset(code.strip().upper() for code in text.split(",") if code.strip())
+    return frozenset(code.upper() for code in _SEPARATORS.split(text.strip()) if code)
 
 
 def _comment_column(source: SourceFile, line: int) -> int | None:
@@ -106,9 +114,16 @@ def ignore_edit(source: SourceFile, line: int, code: str) -> Edit | None:
 
 
 def comment_line(source: SourceFile, line: int) -> int:
-    """The first line at or after `line` whose end is outside any string."""
+    """The first line at or after `line` that a comment may end.
+
+    Not one that ends inside a multi-line string, where a `#` would be text,
+    nor one continued with a backslash, which must stay the line's last
+    character.
+    """
     for candidate in range(line, len(source.lines)):
         text = source.line_text(candidate)
+        if text.endswith("\\") and _comment_column(source, candidate) is None:
+            continue  # an explicit continuation: the comment goes after the next line
         leaf = source.tree.get_leaf_for_position((candidate + 1, len(text)), include_prefixes=True)
         if leaf is None or leaf.type not in ("string", "fstring_string", "fstring_end"):
             return candidate

@@ -69,6 +69,20 @@ class JediBridge:
             except (OSError, UnicodeDecodeError):
                 return None
             module = SourceFile(text, key)
-            module.tree.fmperf_source = module  # type: ignore[attr-defined]
+            register_source(module)
             self._modules[key] = module
         return self._modules[key]
+
+
+_SOURCES: dict[int, SourceFile] = {}
+"""Parsed modules by id of their tree: parso nodes have __slots__ and take no extra
+attributes. Each entry holds its tree alive, so an id is never reused while listed."""
+
+
+def register_source(source: SourceFile) -> None:
+    """Let `source_of_tree` find the SourceFile of a module parsed outside the engine."""
+    _SOURCES[id(source.tree)] = source
+
+
+def source_of_tree(root: NodeOrLeaf) -> SourceFile | None:
+    return _SOURCES.get(id(root))

@@ -1,27 +1,904 @@
 """ORM facts: mapped classes, relationships, loader strategies, columns, indexes.
 
-Interface placeholder while the model index is written (issue 3).
+Read from parso trees, importing and executing nothing. Most relationships of a
+Flask-SQLAlchemy code base exist only as `backref("name", ...)` on the other
+class, which jedi cannot see; this index records them on the class they land
+on. Facts are kept per file (`update_file`, `remove_file`) and the questions
+that need several files (inheritance, foreign-key direction, backrefs) are
+answered on demand, so an edit to one model file never rebuilds the rest.
 """
 
 from __future__ import annotations
 
-from fmperf_ls.analysis.source import SourceFile
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from parso.tree import BaseNode, NodeOrLeaf
+
+from fmperf_ls.analysis.imports import dotted_parts
+from fmperf_ls.analysis.source import Range, SourceFile
+
+logger = logging.getLogger(__name__)
+
+_PREFILTER = (
+    "relationship(", "Column(", "mapped_column(", "__tablename__", "declarative_base(",
+    "DeclarativeBase", "registry(", "db.Model", "Mapped[",
+)  # fmt: skip
+"""Words a model module cannot do without; `Column(` rather than `Column`, which
+pandas code spells in every other line as `columns`."""
+
+EAGER = frozenset({"selectin", "joined", "subquery", "immediate"})
+LAZY = "select"
+DYNAMIC = frozenset({"dynamic", "write_only"})
+QUIET = frozenset({"noload", "raise", "raise_on_sql"})
+"""Strategies that never emit a query on access (they return nothing or raise)."""
+
+_LAZY_VALUES = {"True": LAZY, "False": "joined", "None": "noload"}
+_DECLARATIVE_ROOTS = {"DeclarativeBase", "DeclarativeBaseNoMeta", "AsyncAttrs"}
+_CONTAINER_ANNOTATIONS = {"list", "List", "set", "Set", "Sequence", "MutableSequence",
+                          "Collection", "AbstractSet", "WriteOnlyMapped", "DynamicMapped",
+                          "dict", "Dict"}
+_SCALAR_WRAPPERS = {"Optional"}
 
 
 def could_define_models(text: str) -> bool:
     """A cheap text test: can this file define a mapped class at all?"""
-    return "relationship" in text or "Column" in text or "mapped_column" in text
+    return any(word in text for word in _PREFILTER)
+
+
+@dataclass
+class Column:
+    name: str
+    primary_key: bool = False
+    unique: bool = False
+    indexed: bool = False
+    foreign_table: str | None = None
+    """The table a `ForeignKey("table.col")` of this column points at."""
+
+
+@dataclass
+class Relationship:
+    """One relationship attribute as it exists on `owner` (also when a backref made it)."""
+
+    owner: str
+    attribute: str
+    target: str | None
+    lazy: str  # "select", "joined", "selectin", "dynamic", ... or "unknown"
+    path: str
+    range: Range
+    uselist: bool | None = None
+    """`uselist=` or the `Mapped[...]` annotation; None when only the keys can tell."""
+    secondary: bool = False
+    remote_side: str | None = None
+    foreign_keys: tuple[str, ...] = ()
+    inverse: str | None = None
+    """The attribute on the other side (backref or back_populates), when declared."""
+    created_by_backref: bool = False
+    viewonly: bool = False
+
+    @property
+    def self_referential(self) -> bool:
+        return self.target == self.owner
+
+    def describe(self) -> str:
+        return f"{self.owner}.{self.attribute}"
+
+
+@dataclass
+class MappedClass:
+    """A class of a model module: mapped, abstract, or a mixin with ORM members."""
+
+    name: str
+    path: str
+    bases: tuple[str, ...]
+    range: Range
+    tablename: str | None = None
+    abstract: bool = False
+    declarative_root: bool = False
+    """A base such as `db.Model`, `Base = declarative_base()` or a DeclarativeBase."""
+    columns: dict[str, Column] = field(default_factory=dict)
+    relationships: dict[str, Relationship] = field(default_factory=dict)
+    indexed_names: set[str] = field(default_factory=set)
+    """Column names that appear in an Index or constraint in `__table_args__`."""
+    table_args_opaque: bool = False
+    """`__table_args__` is computed: which columns it indexes is not known."""
+    other_members: set[str] = field(default_factory=set)
+
+
+@dataclass
+class FileModels:
+    path: str
+    classes: dict[str, MappedClass] = field(default_factory=dict)
+    roots: set[str] = field(default_factory=set)
+    """Names bound to declarative bases in this file (`Base = declarative_base()`)."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """`Asset = GenericAsset` at module level."""
+    module_indexes: dict[str, set[str]] = field(default_factory=dict)
+    """Class name -> column names indexed by a module-level `Index(...)`."""
+    skipped: list[str] = field(default_factory=list)
 
 
 class ModelIndex:
+    """Mapped classes of the workspace by name, kept file by file."""
+
     def __init__(self) -> None:
-        self._files: dict[str, object] = {}
+        self._files: dict[str, FileModels] = {}
+        self._by_name: dict[str, list[MappedClass]] | None = None
+        self._backrefs: dict[str, dict[str, Relationship]] | None = None
+
+    # -- updates ---------------------------------------------------------------
 
     def update_file(self, path: str, source: SourceFile) -> bool:
-        return False
+        """Read the models of one file; True when what it defines changed."""
+        facts = _read_file(path, source)
+        old = self._files.get(path)
+        if not facts.classes and not facts.roots and not facts.aliases:
+            return self.remove_file(path)
+        if old is not None and _fingerprint(old) == _fingerprint(facts):
+            self._files[path] = facts  # ranges may have moved; the models did not
+            self._invalidate()
+            return False
+        self._files[path] = facts
+        self._invalidate()
+        return True
 
     def remove_file(self, path: str) -> bool:
-        return self._files.pop(path, None) is not None
+        removed = self._files.pop(path, None) is not None
+        if removed:
+            self._invalidate()
+        return removed
 
     def defines_models(self, path: str) -> bool:
-        return path in self._files
+        facts = self._files.get(path)
+        return facts is not None and any(self.is_mapped(cls) for cls in facts.classes.values())
+
+    def _invalidate(self) -> None:
+        self._by_name = None
+        self._backrefs = None
+
+    # -- classes -----------------------------------------------------------------
+
+    def files(self) -> Iterator[FileModels]:
+        return iter(self._files.values())
+
+    def _names(self) -> dict[str, list[MappedClass]]:
+        if self._by_name is None:
+            by_name: dict[str, list[MappedClass]] = {}
+            for facts in self._files.values():
+                for cls in facts.classes.values():
+                    by_name.setdefault(cls.name, []).append(cls)
+            self._by_name = by_name
+        return self._by_name
+
+    def class_named(self, name: str, module_hint: str | None = None,
+                    near: str | None = None) -> MappedClass | None:
+        """The class called `name` (or an alias of it); None when unknown or ambiguous.
+
+        Two classes of one name in different modules are told apart by
+        `module_hint`, the dotted module the caller imported the name from.
+        """
+        candidates = self._names().get(name)
+        if not candidates:
+            target = self._alias_target(name)
+            return self.class_named(target, module_hint, near) if target else None
+        if len(candidates) == 1:
+            return candidates[0]
+        same_file = [cls for cls in candidates if near is not None and cls.path == near]
+        if len(same_file) == 1:
+            return same_file[0]
+        if module_hint:
+            tail = module_hint.replace(".", "/")
+            matching = [cls for cls in candidates if _module_path(cls.path).endswith(tail)]
+            if len(matching) == 1:
+                return matching[0]
+        logger.debug("class name %s is defined in several modules; not resolved", name)
+        return None
+
+    def _alias_target(self, name: str) -> str | None:
+        for facts in self._files.values():
+            if name in facts.aliases and facts.aliases[name] != name:
+                return facts.aliases[name]
+        return None
+
+    def mapped_class(self, name: str, module_hint: str | None = None) -> MappedClass | None:
+        cls = self.class_named(name, module_hint)
+        return cls if cls is not None and self.is_mapped(cls) else None
+
+    def target_of(self, rel: Relationship) -> MappedClass | None:
+        """The mapped class a relationship points at, preferring the module it is declared in."""
+        cls = self.class_named(rel.target or "", near=rel.path)
+        return cls if cls is not None and self.is_mapped(cls) else None
+
+    def owner_of(self, rel: Relationship) -> MappedClass | None:
+        cls = self.class_named(rel.owner, near=rel.path)
+        return cls if cls is not None and self.is_mapped(cls) else None
+
+    def is_mapped(self, cls: MappedClass, _seen: frozenset[str] = frozenset()) -> bool:
+        """Mapped: a declarative base is among its ancestors and it is not abstract."""
+        if cls.abstract or cls.declarative_root:
+            return False
+        return self._reaches_root(cls, _seen)
+
+    def _reaches_root(self, cls: MappedClass, seen: frozenset[str]) -> bool:
+        if cls.name in seen:
+            return False  # an inheritance cycle in half-written code
+        seen = seen | {cls.name}
+        roots = self._roots()
+        for base in cls.bases:
+            if base in roots or base.endswith(".Model") or base == "Model":
+                return True
+            parent = self.class_named(base.rsplit(".", 1)[-1], near=cls.path)
+            if parent is not None and (parent.declarative_root or
+                                       self._reaches_root(parent, seen)):
+                return True
+        return False
+
+    def _roots(self) -> set[str]:
+        roots: set[str] = set()
+        for facts in self._files.values():
+            roots |= facts.roots
+        return roots
+
+    def ancestors(self, cls: MappedClass) -> list[MappedClass]:
+        """The class and the bases the index knows, nearest first (a simple MRO)."""
+        order, queue, seen = [], [cls], set()
+        while queue:
+            current = queue.pop(0)
+            if current.name in seen:
+                continue
+            seen.add(current.name)
+            order.append(current)
+            for base in current.bases:
+                parent = self.class_named(base.rsplit(".", 1)[-1], near=current.path)
+                if parent is not None:
+                    queue.append(parent)
+        return order
+
+    def has_unknown_bases(self, cls: MappedClass) -> bool:
+        """Whether a base (a library mixin, say) may add members the index cannot see."""
+        roots = self._roots()
+        for ancestor in self.ancestors(cls):
+            for base in ancestor.bases:
+                short = base.rsplit(".", 1)[-1]
+                if base in roots or base.endswith(".Model") or short in _KNOWN_NEUTRAL:
+                    continue
+                if self.class_named(short, near=ancestor.path) is None:
+                    return True
+        return False
+
+    def tablename(self, cls: MappedClass) -> str:
+        """`__tablename__`, inherited, or Flask-SQLAlchemy's snake_case of the name."""
+        for ancestor in self.ancestors(cls):
+            if ancestor.tablename:
+                return ancestor.tablename
+        return _snake_case(cls.name)
+
+    # -- members ---------------------------------------------------------------
+
+    def column(self, cls: MappedClass, name: str) -> Column | None:
+        for ancestor in self.ancestors(cls):
+            if name in ancestor.columns:
+                return ancestor.columns[name]
+        return None
+
+    def is_indexed(self, cls: MappedClass, name: str) -> bool | None:
+        """True/False when the index knows the column; None when it cannot tell."""
+        column = self.column(cls, name)
+        if column is None:
+            return None
+        if column.primary_key or column.unique or column.indexed:
+            return True
+        for ancestor in self.ancestors(cls):
+            if ancestor.table_args_opaque:
+                return None
+            if name in ancestor.indexed_names:
+                return True
+            for facts in self._files.values():
+                if name in facts.module_indexes.get(ancestor.name, ()):
+                    return True
+        return False
+
+    def relationship(self, cls: MappedClass, attribute: str) -> Relationship | None:
+        """The relationship `attribute` of the class: declared, inherited, or a backref."""
+        for ancestor in self.ancestors(cls):
+            if attribute in ancestor.relationships:
+                return ancestor.relationships[attribute]
+            found = self._backref_map().get(ancestor.name, {}).get(attribute)
+            if found is not None:
+                return found
+        return None
+
+    def member_kind(self, cls: MappedClass, attribute: str) -> str | None:
+        """"relationship", "column", "other" (a method, a property) or None if unknown."""
+        if self.relationship(cls, attribute) is not None:
+            return "relationship"
+        if self.column(cls, attribute) is not None:
+            return "column"
+        if any(attribute in ancestor.other_members for ancestor in self.ancestors(cls)):
+            return "other"
+        return None
+
+    def relationship_names(self) -> set[str]:
+        """Every relationship attribute name of the workspace: a cheap prefilter."""
+        names = set()
+        for facts in self._files.values():
+            for cls in facts.classes.values():
+                names.update(cls.relationships)
+        for by_attribute in self._backref_map().values():
+            names.update(by_attribute)
+        return names
+
+    def _backref_map(self) -> dict[str, dict[str, Relationship]]:
+        if self._backrefs is None:
+            created: dict[str, dict[str, Relationship]] = {}
+            for facts in self._files.values():
+                for cls in facts.classes.values():
+                    for rel in cls.relationships.values():
+                        backref = getattr(rel, "_backref", None)
+                        if backref is not None and rel.target:
+                            created.setdefault(rel.target, {})[backref.attribute] = backref
+            self._backrefs = created
+        return self._backrefs
+
+    def is_collection(self, rel: Relationship) -> bool | None:
+        """Whether reading the attribute gives a list; None when the declarations cannot tell."""
+        if rel.uselist is not None:
+            return rel.uselist
+        if rel.secondary or rel.lazy in DYNAMIC:
+            return True
+        if rel.created_by_backref:
+            forward = self._forward_of(rel)
+            if forward is None:
+                return None
+            direction = self.is_collection(forward)
+            return None if direction is None else not direction or forward.secondary
+        return self._direction_from_keys(rel)
+
+    def _forward_of(self, backref: Relationship) -> Relationship | None:
+        owner = self.class_named(backref.target or "", near=backref.path)
+        if owner is None or backref.inverse is None:
+            return None
+        return owner.relationships.get(backref.inverse)
+
+    def _direction_from_keys(self, rel: Relationship) -> bool | None:
+        """One-to-many or many-to-one, from `remote_side` and the foreign keys."""
+        owner = self.class_named(rel.owner, near=rel.path)
+        target = self.class_named(rel.target or "", near=rel.path)
+        if owner is None or target is None:
+            return None
+        if rel.self_referential:
+            if rel.remote_side is None:
+                partner = self._partner(rel, target)
+                if partner is not None and partner.remote_side is not None:
+                    return True
+                return True  # SQLAlchemy's default for a self-reference: one-to-many
+            return not self._names_primary_key(owner, rel.remote_side)
+        local = self._foreign_tables(owner, rel.foreign_keys)
+        remote = self._foreign_tables(target, rel.foreign_keys)
+        to_target, to_owner = self.tablename(target) in local, self.tablename(owner) in remote
+        if to_target and not to_owner:
+            return False
+        if to_owner and not to_target:
+            return True
+        partner = self._partner(rel, target)
+        if partner is not None and partner.uselist is not None:
+            return not partner.uselist
+        return None
+
+    def _partner(self, rel: Relationship, target: MappedClass) -> Relationship | None:
+        if rel.inverse is None or rel.created_by_backref:
+            return None
+        partner = target.relationships.get(rel.inverse)
+        return partner if partner is not None and partner.inverse == rel.attribute else None
+
+    def _names_primary_key(self, cls: MappedClass, remote_side: str) -> bool:
+        names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", remote_side))
+        primary = {name for ancestor in self.ancestors(cls)
+                   for name, column in ancestor.columns.items() if column.primary_key}
+        return bool(names & (primary or {"id"}))
+
+    def _foreign_tables(self, cls: MappedClass, only: tuple[str, ...]) -> set[str]:
+        tables = set()
+        wanted = {name.rsplit(".", 1)[-1] for name in only}
+        for ancestor in self.ancestors(cls):
+            for name, column in ancestor.columns.items():
+                if column.foreign_table and (not wanted or name in wanted):
+                    tables.add(column.foreign_table)
+        return tables
+
+    def is_lookup_table(self, cls: MappedClass) -> bool:
+        """A small lookup table: no foreign keys of its own and at most four columns.
+
+        Such tables (asset types, units, statuses) hold a handful of rows, so a
+        many-to-one to them is served from the identity map after the first few
+        loads; the rules report it at a lower severity.
+        """
+        columns = [column for ancestor in self.ancestors(cls)
+                   for column in ancestor.columns.values()]
+        if not columns or len(columns) > 4 or self.has_unknown_bases(cls):
+            return False
+        return not any(column.foreign_table for column in columns)
+
+
+_KNOWN_NEUTRAL = {"object", "Generic", "ABC", "AsyncAttrs", "MappedAsDataclass",
+                  "SerializerMixin", "UserMixin", "RoleMixin"}
+
+
+def _module_path(path: str) -> str:
+    return path[:-3] if path.endswith(".py") else path
+
+
+def _snake_case(name: str) -> str:
+    first = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", first).lower()
+
+
+def _fingerprint(facts: FileModels) -> tuple:
+    """What the models of a file mean, without positions: to tell a real change."""
+    classes = []
+    for cls in facts.classes.values():
+        relationships = tuple(
+            (rel.attribute, rel.target, rel.lazy, rel.uselist, rel.secondary, rel.remote_side,
+             rel.inverse, repr(getattr(rel, "_backref", None) and rel._backref.lazy))  # type: ignore
+            for rel in cls.relationships.values()
+        )
+        classes.append((cls.name, cls.bases, cls.tablename, cls.abstract, cls.declarative_root,
+                        tuple(sorted((k, repr(v)) for k, v in cls.columns.items())),
+                        relationships, tuple(sorted(cls.indexed_names)), cls.table_args_opaque,
+                        tuple(sorted(cls.other_members))))
+    return (tuple(classes), tuple(sorted(facts.roots)), tuple(sorted(facts.aliases.items())),
+            tuple(sorted((k, tuple(sorted(v))) for k, v in facts.module_indexes.items())))
+
+
+# -- reading one file -------------------------------------------------------------
+
+
+def _read_file(path: str, source: SourceFile) -> FileModels:
+    facts = FileModels(path)
+    for node in source.tree.children:
+        try:
+            _read_top_level(facts, source, node)
+        except (AttributeError, IndexError, TypeError, ValueError) as error:
+            facts.skipped.append(f"line {node.start_pos[0]}: {error}")
+            logger.info("%s:%s: model statement skipped (%s)", path, node.start_pos[0], error)
+    return facts
+
+
+def _read_top_level(facts: FileModels, source: SourceFile, node: NodeOrLeaf) -> None:
+    if node.type == "decorated":
+        node = node.children[-1]  # type: ignore[attr-defined]
+    if node.type == "classdef":
+        _read_class(facts, source, node)  # type: ignore[arg-type]
+        return
+    if node.type == "if_stmt" or node.type == "try_stmt":
+        for block in node.children:  # type: ignore[attr-defined]
+            if block.type == "suite":
+                for inner in block.children:
+                    _read_top_level(facts, source, inner)
+        return
+    if node.type != "simple_stmt":
+        return
+    statement = node.children[0]  # type: ignore[attr-defined]
+    if statement.type == "expr_stmt":
+        _read_module_assignment(facts, statement)
+    elif statement.type in ("atom_expr", "power"):
+        _read_module_index(facts, statement)
+
+
+def _read_module_assignment(facts: FileModels, statement: BaseNode) -> None:
+    """`Base = declarative_base()`, `Base = reg.generate_base()`, `Asset = GenericAsset`."""
+    children = statement.children
+    if len(children) != 3 or children[0].type != "name" or children[1].type != "operator":
+        return
+    name, value = children[0].value, children[2]
+    callee = _callee_name(value)
+    if callee in ("declarative_base", "generate_base", "as_declarative_base"):
+        facts.roots.add(name)
+    elif value.type == "name" and value.value[:1].isupper():
+        facts.aliases[name] = value.value
+    elif callee == "Index" or callee == "UniqueConstraint":
+        _read_module_index(facts, value)
+
+
+def _read_module_index(facts: FileModels, call: NodeOrLeaf) -> None:
+    """`Index("ix", Sensor.name)` at module level indexes Sensor.name."""
+    if _callee_name(call) not in ("Index", "UniqueConstraint"):
+        return
+    for argument in _call_arguments(call)[0]:
+        parts = dotted_parts(argument)
+        if parts and len(parts) >= 2:
+            facts.module_indexes.setdefault(parts[0], set()).add(parts[-1])
+
+
+def _read_class(facts: FileModels, source: SourceFile, node: BaseNode) -> None:
+    name = node.children[1].value
+    bases = _bases(node)
+    cls = MappedClass(name, facts.path, bases, Range.of(node.children[1]))
+    if any(base.rsplit(".", 1)[-1] in _DECLARATIVE_ROOTS for base in bases):
+        cls.declarative_root = True
+    if _decorated_as_mapped(node):
+        cls.bases = cls.bases + ("Model",)
+    suite = node.children[-1]
+    statements = suite.children if suite.type == "suite" else [suite]
+    for statement in statements:
+        try:
+            _read_member(cls, source, statement)
+        except (AttributeError, IndexError, TypeError, ValueError) as error:
+            facts.skipped.append(f"{name} line {statement.start_pos[0]}: {error}")
+            logger.info("%s: member of %s skipped (%s)", facts.path, name, error)
+    if cls.declarative_root and not cls.columns and not cls.relationships:
+        facts.roots.add(name)
+    facts.classes[name] = cls
+
+
+def _bases(node: BaseNode) -> tuple[str, ...]:
+    children = node.children
+    if len(children) < 5 or children[2].type != "operator" or children[2].value != "(":
+        return ()
+    arglist = children[3]
+    if arglist.type == "operator":
+        return ()
+    items = arglist.children[::2] if arglist.type == "arglist" else [arglist]
+    bases = []
+    for item in items:
+        if item.type == "argument":
+            continue  # metaclass=..., keyword arguments of __init_subclass__
+        parts = dotted_parts(item)
+        if parts:
+            bases.append(".".join(parts))
+    return tuple(bases)
+
+
+def _decorated_as_mapped(node: BaseNode) -> bool:
+    parent = node.parent
+    if parent is None or parent.type != "decorated":
+        return False
+    decorators = parent.children[0]
+    code = decorators.get_code(include_prefix=False)
+    return ".mapped" in code or "mapped_as_dataclass" in code or "as_declarative" in code
+
+
+def _read_member(cls: MappedClass, source: SourceFile, statement: NodeOrLeaf) -> None:
+    if statement.type == "decorated" or statement.type in ("funcdef", "async_funcdef"):
+        _read_method(cls, source, statement)
+        return
+    if statement.type != "simple_stmt":
+        return
+    expr = statement.children[0]  # type: ignore[attr-defined]
+    if expr.type != "expr_stmt" or expr.children[0].type != "name":
+        return
+    name = expr.children[0].value
+    annotation, value = _annotation_and_value(expr)
+    if name == "__tablename__" and value is not None and value.type == "string":
+        cls.tablename = _string_value(value)
+    elif name == "__abstract__":
+        cls.abstract = value is not None and value.get_code(include_prefix=False) == "True"
+    elif name == "__table_args__" and value is not None:
+        _read_table_args(cls, value)
+    elif value is not None and _callee_name(value) in ("relationship", "dynamic_loader"):
+        _add_relationship(cls, source, name, expr.children[0], value, annotation)
+    elif value is not None and _callee_name(value) in ("Column", "mapped_column", "column"):
+        cls.columns[name] = _column(name, value)
+    elif annotation is not None and _mapped_origin(annotation) is not None:
+        _read_annotation_only(cls, source, name, expr.children[0], annotation)
+    elif not name.startswith("__"):
+        cls.other_members.add(name)
+
+
+def _annotation_and_value(expr: BaseNode) -> tuple[NodeOrLeaf | None, NodeOrLeaf | None]:
+    second = expr.children[1]
+    if second.type == "annassign":
+        annotation = second.children[1]
+        value = second.children[3] if len(second.children) >= 4 else None
+        return annotation, value
+    if len(expr.children) == 3 and second.type == "operator" and second.value == "=":
+        return None, expr.children[2]
+    return None, None
+
+
+def _read_method(cls: MappedClass, source: SourceFile, statement: NodeOrLeaf) -> None:
+    """`@declared_attr def sensor(cls): return relationship(...)` in mixins; else a member."""
+    function = statement.children[-1] if statement.type == "decorated" else statement
+    if function.type == "async_funcdef":
+        function = function.children[-1]
+    name = function.children[1].value
+    decorators = statement.children[0].get_code() if statement.type == "decorated" else ""
+    if "declared_attr" in decorators:
+        returned = _returned_value(function)
+        callee = _callee_name(returned) if returned is not None else None
+        if callee in ("relationship", "dynamic_loader"):
+            _add_relationship(cls, source, name, function.children[1], returned, None)
+            return
+        if callee in ("Column", "mapped_column"):
+            cls.columns[name] = _column(name, returned)
+            return
+    cls.other_members.add(name)
+
+
+def _returned_value(function: BaseNode) -> NodeOrLeaf | None:
+    for node in function.children[-1].children if function.children[-1].type == "suite" else []:
+        if node.type == "simple_stmt" and node.children[0].type == "return_stmt":
+            return node.children[0].children[1]
+    return None
+
+
+def _read_annotation_only(cls, source, name, name_node, annotation) -> None:
+    """`parent: Mapped["Node"]` without a value: a column unless the type is a model."""
+    origin = _mapped_origin(annotation)
+    if origin is None:
+        return
+    inner, is_list = _mapped_inner(origin)
+    if inner is not None and inner[:1].isupper() and (is_list or inner not in _PLAIN_TYPES):
+        return  # a relationship declared elsewhere, or a custom type: not a column we know
+    cls.columns[name] = Column(name)
+
+
+_PLAIN_TYPES = {"Decimal", "Any", "UUID", "JSON", "Enum", "Optional"}
+
+
+def _read_table_args(cls: MappedClass, value: NodeOrLeaf) -> None:
+    """Column names named in Index/UniqueConstraint/PrimaryKeyConstraint entries."""
+    if value.type != "atom":
+        cls.table_args_opaque = True
+        return
+    for node in _walk(value):
+        callee = _callee_name(node) if node.type in ("atom_expr", "power") else None
+        if callee not in ("Index", "UniqueConstraint", "PrimaryKeyConstraint"):
+            continue
+        positional, _ = _call_arguments(node)
+        for argument in positional[1 if callee == "Index" else 0:]:
+            if argument.type == "string":
+                cls.indexed_names.add(_string_value(argument).split(".")[-1])
+            else:
+                parts = dotted_parts(argument)
+                if parts:
+                    cls.indexed_names.add(parts[-1])
+        if callee != "Index":
+            first = positional[0] if positional else None
+            if first is not None and first.type == "string":
+                cls.indexed_names.add(_string_value(first))
+
+
+def _column(name: str, call: NodeOrLeaf) -> Column:
+    positional, keywords = _call_arguments(call)
+    column = Column(name)
+    column.primary_key = _is_true(keywords.get("primary_key"))
+    column.unique = _is_true(keywords.get("unique"))
+    column.indexed = _is_true(keywords.get("index"))
+    for argument in positional:
+        if _callee_name(argument) == "ForeignKey":
+            target = _call_arguments(argument)[0]
+            column.foreign_table = _foreign_table(target[0]) if target else None
+    return column
+
+
+def _foreign_table(argument: NodeOrLeaf) -> str | None:
+    """"generic_asset" for `ForeignKey("generic_asset.id")`; `Class.id` gives its class."""
+    if argument.type == "string":
+        text = _string_value(argument)
+        return text.rsplit(".", 1)[0].split(".")[-1] if "." in text else None
+    parts = dotted_parts(argument)
+    if parts and len(parts) >= 2:
+        return _snake_case(parts[-2])
+    return None
+
+
+def _add_relationship(cls, source, name, name_node, call, annotation) -> None:
+    positional, keywords = _call_arguments(call)
+    target = _target_name(positional[0]) if positional else None
+    uselist = _bool_literal(keywords.get("uselist"))
+    if annotation is not None:
+        annotated, is_list = _annotated_target(annotation)
+        target = target or annotated
+        if uselist is None and annotated is not None:
+            uselist = is_list
+    rel = Relationship(
+        owner=cls.name,
+        attribute=name,
+        target=target,
+        lazy=_lazy(keywords.get("lazy"), _callee_name(call)),
+        path=cls.path,
+        range=Range.of(name_node),
+        uselist=uselist,
+        secondary="secondary" in keywords,
+        remote_side=_code(keywords.get("remote_side")),
+        foreign_keys=_names_in(keywords.get("foreign_keys")),
+        inverse=_string_or_none(keywords.get("back_populates")),
+        viewonly=_is_true(keywords.get("viewonly")),
+    )
+    backref = keywords.get("backref")
+    if backref is not None and target is not None:
+        rel._backref = _backref(rel, backref)  # type: ignore[attr-defined]
+        if rel._backref is not None:  # type: ignore[attr-defined]
+            rel.inverse = rel._backref.attribute  # type: ignore[attr-defined]
+    cls.relationships[name] = rel
+
+
+def _backref(forward: Relationship, node: NodeOrLeaf) -> Relationship | None:
+    """The relationship a `backref="name"` or `backref("name", lazy=...)` adds to the target."""
+    if node.type == "string":
+        name, keywords = _string_value(node), {}
+    elif _callee_name(node) == "backref":
+        positional, keywords = _call_arguments(node)
+        if not positional or positional[0].type != "string":
+            return None
+        name = _string_value(positional[0])
+    else:
+        return None
+    return Relationship(
+        owner=forward.target or "",
+        attribute=name,
+        target=forward.owner,
+        lazy=_lazy(keywords.get("lazy"), "relationship"),
+        path=forward.path,
+        range=Range.of(node),
+        uselist=_bool_literal(keywords.get("uselist")),
+        secondary=forward.secondary,
+        remote_side=_code(keywords.get("remote_side")),
+        inverse=forward.attribute,
+        created_by_backref=True,
+        viewonly=forward.viewonly,
+    )
+
+
+def _lazy(node: NodeOrLeaf | None, callee: str | None) -> str:
+    if callee == "dynamic_loader":
+        return "dynamic"
+    if node is None:
+        return LAZY
+    if node.type == "string":
+        value = _string_value(node)
+        return LAZY if value == "select" else value
+    code = node.get_code(include_prefix=False)
+    return _LAZY_VALUES.get(code, "unknown")
+
+
+def _target_name(node: NodeOrLeaf) -> str | None:
+    if node.type == "string":
+        return _string_value(node).split(".")[-1] or None
+    if node.type == "lambdef":
+        return _target_name(node.children[-1])
+    parts = dotted_parts(node)
+    return parts[-1] if parts else None
+
+
+def _annotated_target(annotation: NodeOrLeaf) -> tuple[str | None, bool]:
+    origin = _mapped_origin(annotation)
+    if origin is None:
+        return None, False
+    return _mapped_inner(origin)
+
+
+def _mapped_origin(annotation: NodeOrLeaf) -> NodeOrLeaf | None:
+    """The `X` of `Mapped[X]` (also WriteOnlyMapped, DynamicMapped), else None."""
+    if annotation.type == "string":
+        return None
+    if annotation.type not in ("atom_expr", "power"):
+        return None
+    head = annotation.get_code(include_prefix=False).split("[", 1)[0].rsplit(".", 1)[-1]
+    if head not in ("Mapped", "WriteOnlyMapped", "DynamicMapped"):
+        return None
+    last = annotation.children[-1]
+    if last.type != "trailer" or last.children[0].value != "[":
+        return None
+    if head != "Mapped":
+        return _FakeList(last.children[1])  # type: ignore[return-value]
+    return last.children[1]
+
+
+class _FakeList:
+    """`WriteOnlyMapped[X]` reads like `Mapped[list[X]]` for the collection question."""
+
+    type = "fake_list"
+
+    def __init__(self, inner: NodeOrLeaf):
+        self.inner = inner
+
+
+def _mapped_inner(node) -> tuple[str | None, bool]:
+    """("Sensor", True) for `list["Sensor"]`, ("Asset", False) for `Optional[Asset]`."""
+    if isinstance(node, _FakeList):
+        return _mapped_inner(node.inner)[0], True
+    if node.type == "string":
+        text = _string_value(node)
+        if "[" in text:
+            head, inner = text.split("[", 1)
+            inner = inner.rstrip("]").strip().strip("'\"")
+            is_list = head.rsplit(".", 1)[-1] in _CONTAINER_ANNOTATIONS
+            return inner.split("|")[0].strip().split(".")[-1], is_list
+        return text.split("|")[0].strip().split(".")[-1], False
+    if node.type in ("expr", "or_expr"):
+        members = [child for child in node.children[::2]
+                   if child.get_code(include_prefix=False) != "None"]
+        return _mapped_inner(members[0]) if members else (None, False)
+    if node.type in ("atom_expr", "power") and node.children[-1].type == "trailer":
+        last = node.children[-1]
+        head = node.get_code(include_prefix=False).split("[", 1)[0].rsplit(".", 1)[-1]
+        if last.children[0].value == "[":
+            inner = last.children[1]
+            if inner.type == "subscriptlist":
+                inner = inner.children[-1]
+            if head in _CONTAINER_ANNOTATIONS:
+                return _mapped_inner(inner)[0], True
+            if head in _SCALAR_WRAPPERS:
+                return _mapped_inner(inner)
+    parts = dotted_parts(node)
+    return (parts[-1], False) if parts else (None, False)
+
+
+# -- small syntax helpers -----------------------------------------------------------
+
+
+def _callee_name(node: NodeOrLeaf | None) -> str | None:
+    """`relationship` for `db.relationship(...)` / `sa.orm.relationship(...)`."""
+    if node is None or node.type not in ("atom_expr", "power"):
+        return None
+    children = node.children  # type: ignore[attr-defined]
+    last = children[-1]
+    if last.type != "trailer" or last.children[0].value != "(":
+        return None
+    if len(children) == 2 and children[0].type == "name":
+        return children[0].value
+    before = children[-2]
+    if before.type == "trailer" and before.children[0].value == ".":
+        return before.children[1].value
+    return None
+
+
+def _call_arguments(call: NodeOrLeaf) -> tuple[list[NodeOrLeaf], dict[str, NodeOrLeaf]]:
+    """Positional arguments and keyword arguments of the call that ends `call`."""
+    trailer = call.children[-1]  # type: ignore[attr-defined]
+    if len(trailer.children) < 3:
+        return [], {}
+    inner = trailer.children[1]
+    items = inner.children[::2] if inner.type == "arglist" else [inner]
+    positional, keywords = [], {}
+    for item in items:
+        if item.type == "argument":
+            first = item.children[0]
+            if first.type == "name" and len(item.children) == 3:
+                keywords[first.value] = item.children[2]
+            continue  # *args, **kwargs, generator arguments
+        positional.append(item)
+    return positional, keywords
+
+
+def _string_value(node: NodeOrLeaf) -> str:
+    code = node.get_code(include_prefix=False)
+    match = re.match(r"^[rRbBuU]*('''|\"\"\"|'|\")(.*)\1$", code, re.S)
+    return match.group(2) if match else code.strip("'\"")
+
+
+def _string_or_none(node: NodeOrLeaf | None) -> str | None:
+    return _string_value(node) if node is not None and node.type == "string" else None
+
+
+def _is_true(node: NodeOrLeaf | None) -> bool:
+    return node is not None and node.get_code(include_prefix=False) == "True"
+
+
+def _bool_literal(node: NodeOrLeaf | None) -> bool | None:
+    if node is None:
+        return None
+    code = node.get_code(include_prefix=False)
+    return {"True": True, "False": False}.get(code)
+
+
+def _code(node: NodeOrLeaf | None) -> str | None:
+    return None if node is None else node.get_code(include_prefix=False)
+
+
+def _names_in(node: NodeOrLeaf | None) -> tuple[str, ...]:
+    """Column names in `foreign_keys=[account_id]` or `foreign_keys="[Sensor.asset_id]"`."""
+    if node is None:
+        return ()
+    text = _string_value(node) if node.type == "string" else node.get_code(include_prefix=False)
+    return tuple(re.findall(r"[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*", text))
+
+
+def _walk(node: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
+    yield node
+    for child in getattr(node, "children", ()):
+        yield from _walk(child)

@@ -73,6 +73,8 @@ def _loop_for_child(parent: BaseNode, child: NodeOrLeaf) -> Loop | None:
         return _comprehension_loop(parent, child)
     if parent.type in _COMPREHENSION_PARENTS and len(parent.children) >= 2:
         comp_for = parent.children[1]
+        if parent.type == "dictorsetmaker" and len(parent.children) == 4:
+            comp_for = parent.children[3]  # {key: value for ...}
         if comp_for.type in ("sync_comp_for", "comp_for") and child is not comp_for:
             return _comprehension_part(comp_for)
     return None
@@ -100,7 +102,7 @@ def definitions_before(name: Name) -> list[Name]:
     """
     module = name.get_root_node()
     assert isinstance(module, Module)
-    candidates = _used_names(module).get(name.value, [])
+    candidates = _definitions_named(module, name.value)
     visible = []
     scope = scope_of(name)
     for candidate in candidates:
@@ -111,6 +113,29 @@ def definitions_before(name: Name) -> list[Name]:
             visible.append(candidate)
     visible.sort(key=lambda candidate: candidate.start_pos, reverse=True)
     return visible
+
+
+_DEFINITIONS: dict[int, tuple[Module, dict[str, list[Name]]]] = {}
+
+
+def _definitions_named(module: Module, value: str) -> list[Name]:
+    """The names called `value` that define something, per module.
+
+    `is_definition` walks up the tree; asking it of every use of a name at
+    every use made this quadratic in the uses of popular names such as `df`.
+    Trees are never changed after parsing, so the answer is kept for the few
+    most recent modules.
+    """
+    entry = _DEFINITIONS.get(id(module))
+    if entry is None or entry[0] is not module:
+        if len(_DEFINITIONS) >= 16:
+            _DEFINITIONS.clear()
+        entry = _DEFINITIONS[id(module)] = (module, {})
+    found = entry[1].get(value)
+    if found is None:
+        uses = _used_names(module).get(value, [])
+        found = entry[1][value] = [use for use in uses if use.is_definition()]
+    return found
 
 
 def _used_names(module: Module) -> dict[str, list[Name]]:

@@ -1,1 +1,1742 @@
-"""Rules of this family arrive with their issue."""
+"""ORM rules (FMP1xx): N+1 loads, queries in loops, unbounded lists, unindexed filters.
+
+Every rule here stands on two kinds of evidence: the model index (which
+attributes are relationships, how they load, which columns are indexed) and
+the flow of mapped objects from a visible query or annotation to a loop. An
+object whose class the analysis cannot tell is never reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from parso.python.tree import Name
+from parso.tree import NodeOrLeaf
+
+from fmperf_ls.analysis.jedi_bridge import source_of_tree
+from fmperf_ls.analysis.models import DYNAMIC, LAZY, MappedClass, Relationship
+from fmperf_ls.analysis.orm_flow import (
+    Elements,
+    Origin,
+    OrmFlow,
+    arguments_of,
+    walk,
+)
+from fmperf_ls.analysis.scopes import Loop, definitions_before, is_inside, loops_around, scope_of
+from fmperf_ls.analysis.source import Range
+from fmperf_ls.fixes import import_edit
+from fmperf_ls.rules.base import (
+    Confidence,
+    Edit,
+    Finding,
+    Fix,
+    Related,
+    Rule,
+    RuleDocs,
+    Safety,
+    Severity,
+    clean,
+    flagged,
+    register,
+)
+
+if TYPE_CHECKING:
+    from fmperf_ls.engine import Context
+
+logger = logging.getLogger(__name__)
+
+_LOOP_WORDS = ("for ", "while ")
+"""FMP101/102 depend on the model index, not on ORM words in the file: any loop will do."""
+_MUTATORS = {"append", "remove", "extend", "add", "discard", "clear", "pop", "insert"}
+_LOADER_MODULE = "sqlalchemy.orm"
+
+_FLASK_MODELS = '''
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class AssetType(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80), unique=True)
+
+
+class Asset(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80))
+    parent_id = db.Column(db.Integer, db.ForeignKey("asset.id"))
+    type_id = db.Column(db.Integer, db.ForeignKey("asset_type.id"))
+    children = db.relationship(
+        "Asset", backref=db.backref("parent", remote_side="Asset.id")
+    )
+    type = db.relationship("AssetType")
+
+
+class Sensor(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80))
+    unit = db.Column(db.String(10))
+    asset_id = db.Column(db.Integer, db.ForeignKey("asset.id"), index=True)
+    asset = db.relationship("Asset", backref=db.backref("sensors", lazy=True))
+    readings = db.relationship("Reading", lazy="dynamic")
+
+
+class Reading(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    sensor_id = db.Column(db.Integer, db.ForeignKey("sensor.id"), index=True)
+    value = db.Column(db.Float)
+'''
+
+_TYPED_MODELS = '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    users: Mapped[list["User"]] = relationship(back_populates="account")
+
+
+class User(Base):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    account: Mapped[Account] = relationship(back_populates="users")
+'''
+
+MODELS = (("models.py", _FLASK_MODELS),)
+TYPED = (("typed.py", _TYPED_MODELS),)
+
+
+# -- shared analysis --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LazyRead:
+    """`obj.rel` read once per element of `loop`."""
+
+    node: NodeOrLeaf
+    """The `.rel` trailer's chain up to and including it, as a range source."""
+    span: Range
+    loop: Loop
+    elements: Elements
+    rel: Relationship
+
+    @property
+    def path(self) -> tuple[Relationship, ...]:
+        return self.elements.path + (self.rel,)
+
+
+def _flow(ctx: Context) -> OrmFlow:
+    """One OrmFlow per checked file, shared by the rules of this module."""
+    flow = getattr(ctx, "_orm_flow", None)
+    if flow is None or flow.ctx is not ctx:
+        _index_current_file(ctx)
+        flow = OrmFlow(ctx)
+        ctx._orm_flow = flow  # type: ignore[attr-defined]
+    return flow
+
+
+def _index_current_file(ctx: Context) -> None:
+    """The file being checked may define models the workspace index has not seen yet."""
+    try:
+        ctx.project.update(ctx.source.path, ctx.source.text, ctx.source)
+    except Exception:  # the index logs its own failures; checking goes on without it
+        logger.debug("could not index %s", ctx.source.path, exc_info=True)
+
+
+def _is_written(chain: NodeOrLeaf, end: int) -> bool:
+    """`obj.rel = x`, `del obj.rel`, `obj.rel.append(x)`: a write, not a load to report."""
+    children = chain.children  # type: ignore[attr-defined]
+    if end + 1 < len(children):
+        following = children[end + 1]
+        if following.type == "trailer" and following.children[0].value == ".":
+            if following.children[1].value in _MUTATORS:
+                return True
+        return False
+    parent = chain.parent
+    if parent is not None and parent.type == "expr_stmt":
+        operator = parent.children[1]
+        if parent.children[0] is chain and operator.type == "operator":
+            return True
+    return parent is not None and parent.type == "del_stmt"
+
+
+def _receiver_elements(flow: OrmFlow, chain: NodeOrLeaf, end: int,
+                       loops: list[Loop]) -> tuple[Elements, Loop] | None:
+    """The mapped objects read at `chain.children[:end]`, per element of a loop around it."""
+    children = chain.children  # type: ignore[attr-defined]
+    base = children[0]
+    if base.type != "name":
+        return None
+    loop = _loop_binding(base, loops)
+    if loop is None:
+        return None  # not a loop variable: one read, not one per element
+    current = flow.instance(base)
+    if current is None:
+        return None
+    for trailer in children[1:end]:
+        if trailer.type != "trailer" or trailer.children[0].value != ".":
+            return None
+        rel = flow.index.relationship(current.cls, trailer.children[1].value)
+        if rel is None or rel.target is None or flow.index.is_collection(rel) is not False:
+            return None  # only scalar relationships lead to one object
+        target = flow.index.target_of(rel)
+        if target is None:
+            return None
+        if _identity_map_hit(flow, current, rel):
+            current = _back_to_parent(flow, current)  # `sensor.asset` is the iterated asset
+            loop = _parent_loop(loop, loops)  # type: ignore[assignment]
+            if current is None or loop is None:
+                return None  # the parent is one object: its relationships load once
+            continue
+        current = Elements(target, current.origin, current.path + (rel,))
+    return current, loop
+
+
+def _parent_loop(loop: Loop, loops: list[Loop]) -> Loop | None:
+    """For `for s in asset.sensors`, the loop that binds `asset`, if one does."""
+    parts = getattr(loop.iterable, "children", [])
+    if len(parts) != 2 or parts[0].type != "name" or not _is_dot(parts[1]):
+        return None
+    return _loop_binding(parts[0], loops)
+
+
+def _back_to_parent(flow: OrmFlow, elements: Elements) -> Elements | None:
+    """The owner of the collection being iterated, one step up the path."""
+    parent_path = elements.path[:-1]
+    owner = flow.index.owner_of(elements.path[-1])
+    if owner is None:
+        return None
+    if parent_path:
+        owner = flow.index.target_of(parent_path[-1]) or owner
+    elif elements.origin is not None:
+        owner = elements.origin.model
+    return Elements(owner, elements.origin, parent_path)
+
+
+def _loop_binding(name: NodeOrLeaf, loops: list[Loop]) -> Loop | None:
+    definitions = definitions_before(name)  # type: ignore[arg-type]
+    if not definitions:
+        return None
+    for loop in loops:
+        if loop.kind != "while" and definitions[0] in loop.target_names():
+            return loop
+    return None
+
+
+def lazy_reads(ctx: Context) -> Iterator[LazyRead]:
+    """Relationship reads on loop variables that may load lazily, first per loop and path."""
+    flow = _flow(ctx)
+    names = flow.index.relationship_names()
+    if not names:
+        return
+    seen: set[tuple[int, tuple[str, ...]]] = set()
+    for chain in ctx.source.nodes("atom_expr", "power"):
+        children = chain.children  # type: ignore[attr-defined]
+        for end in range(1, len(children)):
+            trailer = children[end]
+            if trailer.type != "trailer" or trailer.children[0].value != ".":
+                break
+            if trailer.children[1].value not in names:
+                continue
+            read = _lazy_read(flow, chain, end)
+            if read is None:
+                continue
+            key = (id(read.loop.node), tuple(rel.describe() for rel in read.path))
+            if key not in seen:
+                seen.add(key)
+                yield read
+
+
+def _lazy_read(flow: OrmFlow, chain: NodeOrLeaf, end: int) -> LazyRead | None:
+    children = chain.children  # type: ignore[attr-defined]
+    loops = loops_around(chain)
+    if not loops:
+        return None  # one access outside any loop is one query, not N
+    found = _receiver_elements(flow, chain, end, loops)
+    if found is None:
+        return None
+    elements, loop = found
+    rel = flow.index.relationship(elements.cls, children[end].children[1].value)
+    if rel is None or _is_written(chain, end):
+        return None
+    if _identity_map_hit(flow, elements, rel):
+        return None  # `for s in asset.sensors: s.asset` finds the asset already loaded
+    span = Range.between(children[0], children[end])
+    return LazyRead(chain, span, loop, elements, rel)
+
+
+def _identity_map_hit(flow: OrmFlow, elements: Elements, rel: Relationship) -> bool:
+    """A many-to-one back to the owner of the collection being iterated."""
+    if not elements.path or flow.index.is_collection(rel) is not False:
+        return False
+    iterated = elements.path[-1]
+    return iterated.inverse == rel.attribute or rel.inverse == iterated.attribute
+
+
+def _cost(cls: MappedClass) -> str:
+    return f"one SELECT per {cls.name}: 1 + N queries"
+
+
+def _loader_for(flow: OrmFlow, rel: Relationship) -> str:
+    """joinedload for many-to-one and one-to-one, selectinload for collections."""
+    return "joinedload" if flow.index.is_collection(rel) is False else "selectinload"
+
+
+def loader_fix(ctx: Context, flow: OrmFlow, origin: Origin | None, at: NodeOrLeaf,
+               paths: list[tuple[Relationship, ...]]) -> Fix | None:
+    """Eager-load `paths` in the statement that produced the objects, when it is visible."""
+    if origin is None or origin.blocks_fix or origin.opaque_options or not paths:
+        return None  # no statement here, or one whose loader options we cannot edit safely
+    if scope_of(origin.statement) is not scope_of(at):
+        return None  # built in another function: the edit would change other callers
+    edits: list[Edit] = []
+    loaders: set[str] = set()
+    texts = []
+    for path in paths:
+        extension = _extend_prefix(ctx, flow, origin, path, loaders)
+        if extension is not None:
+            edits.append(extension)
+            continue
+        text = _option_text(ctx, flow, origin, path, loaders, edits)
+        if text is None:
+            return None
+        texts.append(text)
+    if texts:
+        edits.append(_options_edit(origin, ", ".join(texts)))
+    for loader in sorted(loaders):
+        edit = import_edit(ctx.source, _LOADER_MODULE, loader)
+        if edit is not None:
+            edits.append(edit)
+    if len({edit.range for edit in edits}) != len(edits):
+        edits = _merge_same_place(edits)
+    names = ", ".join(f"{rel.owner}.{rel.attribute}" for rel in (p[-1] for p in paths))
+    safety = Safety.UNSAFE if origin.reused else Safety.SAFE
+    return Fix(f"Eager-load {names} in the query", tuple(edits), safety)
+
+
+def _merge_same_place(edits: list[Edit]) -> list[Edit]:
+    merged: dict[Range, str] = {}
+    for edit in edits:
+        merged[edit.range] = merged.get(edit.range, "") + edit.new_text
+    return [Edit(span, text) for span, text in merged.items()]
+
+
+def _extend_prefix(ctx, flow, origin, path, loaders) -> Edit | None:
+    """`selectinload(A.b)` already there: append `.joinedload(B.c)` to it."""
+    option = flow.prefix_option(origin, path)
+    if option is None:
+        return None
+    owner = flow.index.target_of(path[-2])
+    name = flow.local_name_of(owner) if owner is not None else None
+    if name is None:
+        return None
+    loader = _loader_for(flow, path[-1])
+    loaders.add(loader) if _uses_bare_loaders(option) else None
+    text = f".{loader}({name}.{path[-1].attribute})"
+    end = Range.of(option).end
+    return Edit(Range(end, end), text)
+
+
+def _uses_bare_loaders(option: NodeOrLeaf) -> bool:
+    return False  # a chained step is a method call: it needs no import
+
+
+def _option_text(ctx, flow, origin, path, loaders, edits) -> str | None:
+    """`selectinload(Asset.sensors).joinedload(Sensor.type)` for a path of relationships."""
+    parts = []
+    owner_name = origin.model_name
+    for position, rel in enumerate(path):
+        if position > 0:
+            owner = flow.index.target_of(path[position - 1])
+            owner_name = _class_name_in_file(ctx, flow, owner, edits)
+            if owner_name is None:
+                return None
+        loader = _loader_for(flow, rel)
+        if position == 0:
+            loaders.add(loader)
+            parts.append(f"{loader}({owner_name}.{rel.attribute})")
+        else:
+            parts.append(f".{loader}({owner_name}.{rel.attribute})")
+    return "".join(parts)
+
+
+def _class_name_in_file(ctx, flow, cls: MappedClass | None, edits: list[Edit]) -> str | None:
+    """A name for the class in this file, importing it when the module is known."""
+    if cls is None:
+        return None
+    local = flow.local_name_of(cls)
+    if local is not None:
+        return local
+    module = _module_name(ctx, cls.path)
+    if module is None:
+        return None
+    edit = import_edit(ctx.source, module, cls.name)
+    if edit is not None:
+        edits.append(edit)
+    return cls.name
+
+
+def _module_name(ctx: Context, path: str) -> str | None:
+    from pathlib import Path
+
+    root = ctx.project.root
+    candidate = Path(path)
+    if root is not None:
+        try:
+            candidate = candidate.resolve().relative_to(Path(root).resolve())
+        except ValueError:
+            return None
+    elif candidate.is_absolute():
+        return None
+    parts = list(candidate.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) if parts and all(part.isidentifier() for part in parts) else None
+
+
+def _options_edit(origin: Origin, text: str) -> Edit:
+    if origin.options_trailer is not None:
+        closing = origin.options_trailer.children[-1]  # type: ignore[attr-defined]
+        before = Range.of(closing).start
+        return Edit(Range(before, before), f", {text}")
+    end = Range.of(origin.insert_end).end
+    return Edit(Range(end, end), f".options({text})")
+
+
+# -- FMP101 ----------------------------------------------------------------------------
+
+
+@register
+class LazyLoadInLoop(Rule):
+    code = "FMP101"
+    name = "lazy-relationship-in-loop"
+    summary = "Lazy relationship read per element of a loop: 1 + N queries"
+    severity = Severity.WARNING
+    prefilter = _LOOP_WORDS
+    docs = RuleDocs(
+        what=(
+            "Finds a relationship attribute read on the variable of a loop or comprehension "
+            "over mapped objects, when that relationship loads lazily: the default "
+            "`lazy=\"select\"`, `lazy=True`, or a `backref(...)` without an eager loader. "
+            "`dynamic` and `write_only` relationships are reported too. The quick fix "
+            "eager-loads the path in the query that produced the objects, when that query "
+            "is in the same function: `selectinload` for collections, `joinedload` for "
+            "many-to-one and one-to-one, chained for nested paths "
+            "(`selectinload(Asset.sensors).joinedload(Sensor.type)`), appended to an "
+            "existing `.options(...)`. It is unsafe when that statement is reused elsewhere."
+        ),
+        why=(
+            "A lazy relationship sends its own SELECT the first time it is read on each "
+            "object. The query that produced N objects is followed by N more: 1 + N "
+            "round trips, O(N) queries where two would do. A many-to-one to a small lookup "
+            "table is cheaper (repeated targets come from the identity map) and is reported "
+            "at a lower severity. Under `AsyncSession` a lazy load raises instead of "
+            "querying, so it is an error there."
+        ),
+        example=(
+            "assets = Asset.query.filter_by(account_id=account_id).all()  # 1 query\n"
+            "for asset in assets:\n"
+            "    print(asset.name, len(asset.sensors))  # +1 query per asset: 1 + N"
+        ),
+        instead=(
+            "from sqlalchemy.orm import selectinload\n\n"
+            "assets = (\n"
+            "    Asset.query.filter_by(account_id=account_id)\n"
+            "    .options(selectinload(Asset.sensors))\n"
+            "    .all()\n"
+            ")  # 2 queries in all\n"
+            "for asset in assets:\n"
+            "    print(asset.name, len(asset.sensors))"
+        ),
+        false_alarms=(
+            "Only loop variables whose class is known are checked: objects from a visible "
+            "query, a relationship of a known object, or a parameter annotated "
+            "`list[Model]`. Paths loaded by `.options(...)` (selectinload, joinedload, "
+            "subqueryload, immediateload, contains_eager, raiseload) or by an eager `lazy=` "
+            "in the model are silent, as is a many-to-one back to the parent whose "
+            "collection is being iterated (the identity map already holds it). If the "
+            "objects were loaded earlier in the same session with the relationship, the "
+            "reads hit no database: suppress the line."
+        ),
+        references=(
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",
+            "https://docs.sqlalchemy.org/en/20/errors.html#error-xd2s",
+        ),
+    )
+    examples = (
+        flagged(
+            """
+            from models import Asset
+
+
+            def asset_report(n):
+                assets = Asset.query.filter_by(name=n).all()
+                return [(asset.name, len(asset.sensors)) for asset in assets]
+            """,
+            "6:29-6:42",
+            files=MODELS,
+            fixed="""
+            from models import Asset
+            from sqlalchemy.orm import selectinload
+
+
+            def asset_report(n):
+                assets = Asset.query.filter_by(name=n).options(selectinload(Asset.sensors)).all()
+                return [(asset.name, len(asset.sensors)) for asset in assets]
+            """,
+        ),
+        flagged(
+            """
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session, selectinload
+
+            from typed import User
+
+
+            def emails_by_account(session: Session):
+                users = session.scalars(select(User)).all()
+                for user in users:
+                    print(user.email, user.account.name)
+            """,
+            "10:26-10:38",
+            files=TYPED,
+            fixed="""
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session, selectinload, joinedload
+
+            from typed import User
+
+
+            def emails_by_account(session: Session):
+                users = session.scalars(select(User).options(joinedload(User.account))).all()
+                for user in users:
+                    print(user.email, user.account.name)
+            """,
+            note="a many-to-one gets joinedload; the import is merged",
+        ),
+        flagged(
+            """
+            from sqlalchemy.orm import selectinload
+
+            from models import Asset, db
+
+
+            def sensor_units():
+                assets = db.session.query(Asset).options(selectinload(Asset.sensors)).all()
+                for asset in assets:
+                    for sensor in asset.sensors:
+                        print(sensor.unit, sensor.readings.count())
+            """,
+            "10:31-10:46",
+            files=MODELS,
+            note="a dynamic relationship queries on every access: advice, no loader fix",
+        ),
+        flagged(
+            """
+            from models import Asset
+
+
+            assets = Asset.query.all()
+            for asset in assets:
+                for sensor in asset.sensors:
+                    print(asset.name, sensor.asset.name, sensor.asset.type.name)
+            """,
+            "6:18-6:31",
+            "7:45-7:62",
+            files=MODELS,
+            fixed="""
+            from models import Asset
+            from sqlalchemy.orm import selectinload, joinedload
+
+
+            assets = Asset.query.options(selectinload(Asset.sensors), joinedload(Asset.type)).all()
+            for asset in assets:
+                for sensor in asset.sensors:
+                    print(asset.name, sensor.asset.name, sensor.asset.type.name)
+            """,
+            note="nested paths chain; sensor.asset is the asset being iterated (identity "
+            "map), so sensor.asset.type is Asset.type of the outer loop",
+        ),
+        clean(
+            """
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session, joinedload
+
+            from typed import User
+
+
+            def emails(session: Session, user: User):
+                print(user.account.name)
+                users = session.scalars(select(User).options(joinedload(User.account))).all()
+                return [(u.email, u.account.name) for u in users]
+            """,
+            files=TYPED,
+            note="one access outside a loop; a path eager-loaded in the query",
+        ),
+        clean(
+            """
+            from models import Asset
+
+
+            def names(assets):
+                for asset in assets:
+                    print(asset.sensors)
+                for row in Asset.query.with_entities(Asset.id, Asset.name):
+                    print(row.name)
+            """,
+            files=MODELS,
+            note="an iterable of unknown type; rows of columns are not objects",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = _flow(ctx)
+        for read in lazy_reads(ctx):
+            finding = self._finding(ctx, flow, read)
+            if finding is not None:
+                yield finding
+
+    def _finding(self, ctx: Context, flow: OrmFlow, read: LazyRead) -> Finding | None:
+        rel, elements = read.rel, read.elements
+        if rel.lazy in DYNAMIC:
+            return self.finding(
+                read.span,
+                f"{rel.owner}.{rel.attribute} is lazy=\"{rel.lazy}\": every access runs a "
+                f"query, once per {elements.cls.name}; query the children once for all "
+                f"parents (filter with in_()) or make it a plain relationship and eager-load it",
+                cost=_cost(elements.cls),
+                confidence=Confidence.HIGH,
+            )
+        if rel.lazy != LAZY or flow.is_eager(elements.origin, read.path):
+            return None  # loaded eagerly by the model or by the query's options
+        return self._lazy_finding(ctx, flow, read)
+
+    def _lazy_finding(self, ctx: Context, flow: OrmFlow, read: LazyRead) -> Finding:
+        rel, elements = read.rel, read.elements
+        severity = self.severity
+        message = (
+            f"{rel.owner}.{rel.attribute} is loaded lazily, one query per "
+            f"{elements.cls.name} in this loop (1 + N); eager-load it with "
+            f"{_loader_for(flow, rel)}"
+        )
+        target = flow.index.target_of(rel)
+        scalar = flow.index.is_collection(rel) is False
+        if scalar and target is not None and flow.index.is_lookup_table(target):
+            severity = Severity.INFORMATION
+            message += " (a small lookup table: repeated rows come from the identity map)"
+        if elements.origin is not None and elements.origin.awaited:
+            severity = Severity.ERROR
+            message = (
+                f"{rel.owner}.{rel.attribute} is a lazy load under AsyncSession: it raises "
+                f"MissingGreenlet; eager-load it with {_loader_for(flow, rel)}"
+            )
+        fix = loader_fix(ctx, flow, elements.origin, read.node, [read.path])
+        return self.finding(read.span, message, severity=severity, fix=fix,
+                            cost=_cost(elements.cls))
+
+
+# -- FMP102 -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalleeRead:
+    attribute: str
+    node: Range
+    path: str | None = None
+    """The module of the callee when it is not the checked file."""
+
+
+def _functions(ctx: Context) -> dict[str, list[NodeOrLeaf]]:
+    by_name: dict[str, list[NodeOrLeaf]] = {}
+    for function in ctx.source.nodes("funcdef"):
+        by_name.setdefault(function.children[1].value, []).append(function)  # type: ignore
+    return by_name
+
+
+def _parameters(function: NodeOrLeaf) -> list[Name]:
+    params = function.get_params()  # type: ignore[attr-defined]
+    return [param.name for param in params if param.star_count == 0]
+
+
+def _is_method(function: NodeOrLeaf) -> bool:
+    parent = function.parent
+    if parent is not None and parent.type == "decorated":
+        decorators = parent.children[0].get_code()
+        if "staticmethod" in decorators:
+            return False
+        parent = parent.parent
+    return parent is not None and parent.type == "suite" and parent.parent.type == "classdef"
+
+
+class Summaries:
+    """Which relationship attributes each function of the file reads on each parameter."""
+
+    def __init__(self, ctx: Context, flow: OrmFlow):
+        self.ctx = ctx
+        self.flow = flow
+        self.functions = _functions(ctx)
+        self.names = flow.index.relationship_names()
+        self._cache: dict[tuple[int, str], list[CalleeRead]] = {}
+        self._foreign: dict[int, dict[str, list[NodeOrLeaf]]] = {}
+
+    def reads(self, function: NodeOrLeaf, parameter: str, depth: int = 0) -> list[CalleeRead]:
+        key = (id(function), parameter)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = []
+        if depth > 3:
+            return []
+        found = self._direct_reads(function, parameter)
+        found.extend(self._reads_through_calls(function, parameter, depth))
+        unique: dict[str, CalleeRead] = {}
+        for read in found:
+            unique.setdefault(read.attribute, read)
+        self._cache[key] = list(unique.values())
+        return self._cache[key]
+
+    def _uses(self, function: NodeOrLeaf, parameter: str) -> list[Name]:
+        uses = []
+        for node in walk(function.children[-1]):  # type: ignore[attr-defined]
+            if node.type == "name" and node.value == parameter:  # type: ignore[attr-defined]
+                if node.is_definition():  # type: ignore[attr-defined]
+                    return []  # rebound in the body: the reads may not be the argument
+                if scope_of(node) is function:
+                    uses.append(node)
+        return uses
+
+    def _direct_reads(self, function: NodeOrLeaf, parameter: str) -> list[CalleeRead]:
+        module = source_of_tree(function.get_root_node())
+        path = module.path if module is not None else None
+        reads = []
+        for use in self._uses(function, parameter):
+            chain = use.parent
+            if chain is None or chain.type not in ("atom_expr", "power"):
+                continue
+            if chain.children[0] is not use or len(chain.children) < 2:
+                continue
+            trailer = chain.children[1]
+            if trailer.type != "trailer" or trailer.children[0].value != ".":
+                continue
+            attribute = trailer.children[1].value
+            if attribute in self.names and not _is_written(chain, 1):
+                reads.append(CalleeRead(attribute, Range.between(use, trailer), path))
+        return reads
+
+    def functions_of(self, function: NodeOrLeaf) -> dict[str, list[NodeOrLeaf]]:
+        """The functions of the module `function` is in (this file, or one jedi found)."""
+        root = function.get_root_node()
+        if root is self.ctx.source.tree:
+            return self.functions
+        key = id(root)
+        if key not in self._foreign:
+            by_name: dict[str, list[NodeOrLeaf]] = {}
+            for node in walk(root):
+                if node.type == "funcdef":
+                    by_name.setdefault(node.children[1].value, []).append(node)  # type: ignore
+            self._foreign[key] = by_name
+        return self._foreign[key]
+
+    def _reads_through_calls(self, function, parameter, depth) -> list[CalleeRead]:
+        reads: list[CalleeRead] = []
+        functions = self.functions_of(function)
+        for use in self._uses(function, parameter):
+            call = _call_with_argument(use)
+            if call is None:
+                continue
+            callee, position = call
+            for target in functions.get(callee, []):
+                params = _parameters(target)
+                if _is_method(target):
+                    continue  # a method of the same name elsewhere: not this call
+                if position < len(params):
+                    reads.extend(self.reads(target, params[position].value, depth + 1))
+        return reads
+
+
+def _call_with_argument(use: NodeOrLeaf) -> tuple[str, int] | None:
+    """("helper", 0) when `use` is the first positional argument of `helper(use, ...)`."""
+    parent = use.parent
+    arglist = parent if parent is not None and parent.type == "arglist" else None
+    trailer = arglist.parent if arglist is not None else parent
+    if trailer is None or trailer.type != "trailer" or trailer.children[0].value != "(":
+        return None
+    chain = trailer.parent
+    if chain.type not in ("atom_expr", "power") or len(chain.children) != 2:
+        return None
+    callee = chain.children[0]
+    if callee.type != "name":
+        return None
+    arguments = arguments_of(trailer)
+    if use not in arguments:
+        return None
+    position = arguments.index(use)
+    if any(argument.type == "argument" for argument in arguments[:position]):
+        return None
+    return callee.value, position
+
+
+@register
+class LazyLoadInCallee(Rule):
+    code = "FMP102"
+    name = "lazy-relationship-in-callee"
+    summary = "A function called per element reads a lazy relationship of its argument"
+    severity = Severity.WARNING
+    prefilter = _LOOP_WORDS
+    docs = RuleDocs(
+        what=(
+            "Finds a call, inside a loop over mapped objects, of a function of the same "
+            "module that reads a lazily loaded relationship of the loop variable passed "
+            "to it (directly or through further calls). The diagnostic sits on the call; "
+            "the read in the callee is shown as related information."
+        ),
+        why=(
+            "The N+1 pattern hides behind a helper: the loop looks cheap, but each call "
+            "loads the relationship with its own SELECT, 1 + N queries in all."
+        ),
+        example=(
+            "def describe(asset):\n"
+            "    return f\"{asset.name}: {len(asset.sensors)} sensors\"\n\n"
+            "for asset in Asset.query.all():  # 1 query\n"
+            "    print(describe(asset))  # +1 query per asset"
+        ),
+        instead=(
+            "for asset in Asset.query.options(selectinload(Asset.sensors)).all():\n"
+            "    print(describe(asset))  # 2 queries in all"
+        ),
+        false_alarms=(
+            "The callee must be a function of the same module and must read the attribute "
+            "on the parameter itself; a parameter rebound in the callee is not followed. "
+            "Functions imported from other modules are not followed yet."
+        ),
+        references=("https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",),
+    )
+    examples = (
+        flagged(
+            """
+            from models import Asset
+
+
+            def describe(asset):
+                return f"{asset.name}: {len(asset.sensors)} sensors"
+
+
+            def report():
+                for asset in Asset.query.all():
+                    print(describe(asset))
+            """,
+            "10:14-10:29",
+            files=MODELS,
+            fixed="""
+            from models import Asset
+            from sqlalchemy.orm import selectinload
+
+
+            def describe(asset):
+                return f"{asset.name}: {len(asset.sensors)} sensors"
+
+
+            def report():
+                for asset in Asset.query.options(selectinload(Asset.sensors)).all():
+                    print(describe(asset))
+            """,
+        ),
+        flagged(
+            """
+            from typing import Sequence
+
+            from typed import User
+
+
+            def label(user):
+                return owner_name(user)
+
+
+            def owner_name(user):
+                return user.account.name
+
+
+            def labels(users: Sequence[User]):
+                return [label(user) for user in users]
+            """,
+            "15:12-15:23",
+            files=TYPED,
+            note="followed through a second helper; no query in sight, so no fix",
+        ),
+        clean(
+            """
+            from models import Asset
+
+
+            def describe(asset):
+                return asset.name
+
+
+            def report():
+                for asset in Asset.query.all():
+                    print(describe(asset))
+            """,
+            files=MODELS,
+            note="the callee reads a column only",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = _flow(ctx)
+        if not flow.index.relationship_names():
+            return
+        summaries = Summaries(ctx, flow)
+        for trailer in ctx.source.nodes("trailer"):
+            finding = self._check_call(ctx, flow, summaries, trailer)
+            if finding is not None:
+                yield finding
+
+    def _check_call(self, ctx, flow, summaries, trailer) -> Finding | None:
+        if trailer.children[0].value != "(":
+            return None
+        chain = trailer.parent
+        if chain.type not in ("atom_expr", "power") or len(chain.children) != 2:
+            return None  # methods and chained calls are not followed
+        callee = chain.children[0]
+        if callee.type != "name" or callee.value in _NOT_HELPERS:
+            return None
+        loops = loops_around(chain)
+        if not loops or not _passes_loop_variable(chain, loops):
+            return None  # called once, not per element, or not with a loop variable
+        function = flow.function_of(callee)
+        if function is None or _is_method(function):
+            return None
+        caller = _enclosing_function(chain)
+        if caller is not None and _reaches(function, caller, summaries.functions):
+            return None  # recursion: FMP103 reports the traversal
+        return self._finding_for(ctx, flow, summaries, chain, function, loops)
+
+    def _finding_for(self, ctx, flow, summaries, chain, function, loops) -> Finding | None:
+        params = _parameters(function)
+        reads, paths, elements = [], [], None
+        for position, argument in enumerate(arguments_of(chain.children[1])):
+            if argument.type != "name" or position >= len(params):
+                continue
+            if _loop_binding(argument, loops) is None:
+                continue
+            found = flow.instance(argument)
+            if found is None:
+                continue
+            for read in summaries.reads(function, params[position].value):
+                rel = flow.index.relationship(found.cls, read.attribute)
+                if rel is None or rel.lazy != LAZY:
+                    continue
+                path = found.path + (rel,)
+                if flow.is_eager(found.origin, path):
+                    continue
+                reads.append((rel, read))
+                paths.append(path)
+                elements = found
+        if elements is None:
+            return None
+        return self._make(ctx, flow, chain, elements, reads, paths)
+
+    def _make(self, ctx, flow, chain, elements, reads, paths) -> Finding:
+        described = ", ".join(f"{rel.owner}.{rel.attribute}" for rel, _ in reads)
+        related = tuple(
+            Related(read.path or ctx.source.path, read.node,
+                    f"{rel.owner}.{rel.attribute} loaded lazily here")
+            for rel, read in reads
+        )
+        message = (
+            f"{chain.children[0].value}() reads {described} lazily, once per "
+            f"{elements.cls.name} in this loop (1 + N queries); eager-load it in the query"
+        )
+        fix = loader_fix(ctx, flow, elements.origin, chain, paths)
+        return self.finding(Range.of(chain), message, related=related, fix=fix,
+                            cost=_cost(elements.cls))
+
+
+_NOT_HELPERS = {"print", "len", "str", "repr", "int", "float", "list", "dict", "set",
+                "tuple", "sorted", "isinstance", "getattr", "hasattr", "setattr", "id",
+                "enumerate", "zip", "range", "min", "max", "sum", "any", "all", "bool"}
+
+
+def _passes_loop_variable(chain: NodeOrLeaf, loops: list[Loop]) -> bool:
+    """A cheap test before any lookup: is one argument a name bound by the loops?"""
+    bound = {name.value for loop in loops for name in loop.target_names()}
+    return any(argument.type == "name" and argument.value in bound  # type: ignore
+               for argument in arguments_of(chain.children[1]))  # type: ignore
+
+
+def _enclosing_function(node: NodeOrLeaf) -> NodeOrLeaf | None:
+    parent = node.parent
+    while parent is not None and parent.type != "funcdef":
+        parent = parent.parent
+    return parent
+
+
+# -- FMP103 -------------------------------------------------------------------------
+
+
+@register
+class RecursiveLazyTraversal(Rule):
+    code = "FMP103"
+    name = "recursive-lazy-traversal"
+    summary = "Recursion through a lazy self-referential relationship: one query per level"
+    severity = Severity.WARNING
+    prefilter = ("def ",)
+    docs = RuleDocs(
+        what=(
+            "Finds a function or method that calls itself (directly or through another "
+            "function of the module) on a self-referential relationship of its argument, "
+            "`node.children` or `node.parent`, when that relationship loads lazily."
+        ),
+        why=(
+            "Each level of the tree loads with its own SELECT: walking a tree of N nodes "
+            "costs N queries, climbing to the root costs one query per level."
+        ),
+        example=(
+            "def count(asset: Asset) -> int:\n"
+            "    # 1 query for the root's children, then 1 more per node below: N queries\n"
+            "    return 1 + sum(count(child) for child in asset.children)"
+        ),
+        instead=(
+            "# load the tree once (here: every asset of the account) and walk it in memory\n"
+            "assets = Asset.query.filter_by(account_id=account_id).all()  # 1 query\n"
+            "children = defaultdict(list)\n"
+            "for asset in assets:\n"
+            "    children[asset.parent_id].append(asset)\n\n"
+            "def count(asset: Asset) -> int:\n"
+            "    return 1 + sum(count(child) for child in children[asset.id])\n\n"
+            "# or let each level load in one query for all its nodes:\n"
+            "# children = relationship(\"Asset\", lazy=\"selectin\", join_depth=4)"
+        ),
+        false_alarms=(
+            "Recursion is recognized within one module. A tree already loaded in the "
+            "session costs no queries; suppress the line then."
+        ),
+        references=(
+            "https://docs.sqlalchemy.org/en/20/orm/self_referential.html",
+            "https://docs.sqlalchemy.org/en/20/orm/queryguide/select.html#selecting-from-ctes",
+        ),
+    )
+    examples = (
+        flagged(
+            """
+            from models import Asset
+
+
+            def count(asset: Asset) -> int:
+                return 1 + sum(count(child) for child in asset.children)
+            """,
+            "5:19-5:31",
+            files=MODELS,
+        ),
+        flagged(
+            """
+            from models import Asset
+
+
+            def path(asset: Asset) -> str:
+                if asset.parent is None:
+                    return asset.name
+                return prefix(asset.parent) + asset.name
+
+
+            def prefix(asset: Asset) -> str:
+                return path(asset) + "/"
+            """,
+            "7:11-7:31",
+            files=MODELS,
+            note="mutual recursion through a second function",
+        ),
+        flagged(
+            """
+            from models import Asset
+
+
+            def root_of(asset: Asset) -> Asset:
+                node = asset
+                while node.parent is not None:
+                    node = node.parent
+                return node
+            """,
+            "7:15-7:26",
+            files=MODELS,
+            note="climbing in a loop: one query per level",
+        ),
+        clean(
+            """
+            from models import Asset
+
+
+            def count(asset: Asset) -> int:
+                return 1 + len(asset.sensors)
+
+
+            def names(asset: Asset) -> list[str]:
+                return [child.name for child in asset.children]
+            """,
+            files=MODELS,
+            note="no recursion",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = _flow(ctx)
+        names = flow.index.relationship_names()
+        if not names:
+            return
+        functions = _functions(ctx)
+        for function in ctx.source.nodes("funcdef"):
+            yield from self._check_function(ctx, flow, functions, function)
+        for statement in ctx.source.nodes("expr_stmt"):
+            rel = _climbing_step(flow, statement, names)
+            if rel is not None:
+                yield self.finding(
+                    Range.of(statement.children[2]),
+                    f"this loop climbs the lazy {rel.owner}.{rel.attribute}: one query per "
+                    f"level of the tree",
+                    cost=f"one SELECT per {rel.owner} visited: N queries",
+                )
+
+    def _check_function(self, ctx, flow, functions, function) -> Iterator[Finding]:
+        params = _parameters(function)
+        if not params:
+            return
+        subject = params[0]
+        owner = flow.parameter_instance(subject)
+        if owner is None:
+            return  # the class of the argument is unknown
+        for call, callee, receiver in _calls_in(function, functions):
+            if not _reaches(callee, function, functions):
+                continue
+            rel = _self_referential_source(flow, receiver, subject.value, owner)
+            if rel is not None:
+                yield self.finding(
+                    Range.of(call),
+                    f"{function.name.value}() recurses through the lazy {rel.owner}."
+                    f"{rel.attribute}: one query per level of the tree",
+                    cost=f"one SELECT per {owner.cls.name} visited: N queries",
+                )
+
+
+def _climbing_step(flow: OrmFlow, statement: NodeOrLeaf, names: set[str]) -> Relationship | None:
+    """`node = node.parent` in a loop, where `node` holds a mapped object of a known class."""
+    children = statement.children  # type: ignore[attr-defined]
+    if len(children) != 3 or children[0].type != "name" or children[1].value != "=":
+        return None
+    value = children[2]
+    parts = getattr(value, "children", [])
+    if len(parts) != 2 or parts[0].type != "name" or parts[0].value != children[0].value:
+        return None  # not `x = x.attr`
+    if not _is_dot(parts[1]) or parts[1].children[1].value not in names:
+        return None
+    loops = loops_around(statement)
+    if not loops:
+        return None  # one step up, not a walk
+    start = _initial_class(flow, children[0], loops[0].node)
+    if start is None:
+        return None  # what the variable holds is unknown
+    return _lazy_self_reference(flow, start, parts[1].children[1].value)
+
+
+def _initial_class(flow: OrmFlow, name: NodeOrLeaf, loop: NodeOrLeaf) -> MappedClass | None:
+    """The class of what `name` holds before the loop: a parameter or `x = obj.rel`."""
+    bindings = [candidate for candidate in
+                name.get_root_node().get_used_names().get(name.value, [])  # type: ignore
+                if candidate.is_definition() and scope_of(candidate) is scope_of(name)
+                and not is_inside(candidate, loop)]
+    if len(bindings) != 1:
+        return None  # bound in several places before the loop: unclear
+    statement = bindings[0].get_definition()
+    if statement is not None and statement.type == "param":
+        found = flow.parameter_instance(bindings[0])
+        return found.cls if found is not None else None
+    if statement is None or statement.type != "expr_stmt" or len(statement.children) != 3:
+        return None
+    value = statement.children[2]
+    if value.type == "name":
+        found = _instance_or_parameter(flow, value)  # `node = asset`
+        return found.cls if found is not None else None
+    parts = getattr(value, "children", [])
+    if len(parts) != 2 or parts[0].type != "name" or not _is_dot(parts[1]):
+        return None
+    owner = _instance_or_parameter(flow, parts[0])
+    if owner is None:
+        return None
+    rel = flow.index.relationship(owner.cls, parts[1].children[1].value)
+    if rel is None or flow.index.is_collection(rel) is not False:
+        return None
+    return flow.index.target_of(rel)
+
+
+def _instance_or_parameter(flow: OrmFlow, name: NodeOrLeaf) -> Elements | None:
+    found = flow.instance(name)
+    if found is not None:
+        return found
+    definitions = definitions_before(name)  # type: ignore[arg-type]
+    if definitions and definitions[0].get_definition() is not None:
+        return flow.parameter_instance(definitions[0])
+    return None
+
+
+def _calls_in(function, functions) -> Iterator[tuple[NodeOrLeaf, NodeOrLeaf, NodeOrLeaf]]:
+    """(call chain, called funcdef, the object passed or called on) for calls in the body."""
+    for node in walk(function.children[-1]):
+        if node.type not in ("atom_expr", "power") or scope_of(node) is not function:
+            continue
+        children = node.children
+        if len(children) == 2 and children[0].type == "name" and _is_call(children[1]):
+            targets = [f for f in functions.get(children[0].value, []) if not _is_method(f)]
+            arguments = [a for a in arguments_of(children[1]) if a.type != "argument"]
+            if targets and arguments:
+                yield node, targets[0], arguments[0]
+        elif len(children) >= 3 and _is_call(children[-1]) and _is_dot(children[-2]):
+            name = children[-2].children[1].value
+            targets = [f for f in functions.get(name, []) if _is_method(f)]
+            if targets and _is_method(function):
+                yield node, targets[0], _Prefix(children[:-2])
+
+
+class _Prefix:
+    """The receiver `a.b` of a method call `a.b.m()`, as a node-like view."""
+
+    type = "prefix"
+
+    def __init__(self, children):
+        self.children = children
+
+
+def _is_call(node: NodeOrLeaf) -> bool:
+    return node.type == "trailer" and node.children[0].value == "("  # type: ignore
+
+
+def _is_dot(node: NodeOrLeaf) -> bool:
+    return node.type == "trailer" and node.children[0].value == "."  # type: ignore
+
+
+def _reaches(start, goal, functions, seen=None) -> bool:
+    """Whether calling `start` can lead back to `goal` through calls in this module."""
+    if start is goal:
+        return True
+    seen = seen if seen is not None else set()
+    if id(start) in seen:
+        return False
+    seen.add(id(start))
+    for _, callee, _ in _calls_in(start, functions):
+        if _reaches(callee, goal, functions, seen):
+            return True
+    return False
+
+
+def _self_referential_source(flow, receiver, subject, owner) -> Relationship | None:
+    """The lazy self-referential relationship the recursion follows, if it follows one."""
+    children = list(getattr(receiver, "children", []))
+    if receiver.type == "name":
+        return _via_loop_target(flow, receiver, subject, owner)
+    if len(children) == 1 and children[0].type == "name":
+        return _via_loop_target(flow, children[0], subject, owner)
+    if len(children) != 2 or children[0].type != "name" or children[0].value != subject:
+        return None
+    if not _is_dot(children[1]):
+        return None
+    return _lazy_self_reference(flow, owner.cls, children[1].children[1].value)
+
+
+def _via_loop_target(flow, name, subject, owner) -> Relationship | None:
+    """`for child in node.children: f(child)` or `f(child) for child in node.children`."""
+    definitions = definitions_before(name)
+    if not definitions:
+        return None
+    statement = definitions[0].get_definition()
+    if statement is None or statement.type not in ("for_stmt", "sync_comp_for"):
+        return None
+    iterable = statement.children[3]
+    parts = getattr(iterable, "children", [])
+    if len(parts) != 2 or parts[0].type != "name" or parts[0].value != subject:
+        return None
+    if not _is_dot(parts[1]):
+        return None
+    return _lazy_self_reference(flow, owner.cls, parts[1].children[1].value)
+
+
+def _lazy_self_reference(flow, cls, attribute) -> Relationship | None:
+    rel = flow.index.relationship(cls, attribute)
+    if rel is None or rel.lazy != LAZY or rel.target is None:
+        return None
+    target = flow.index.target_of(rel)
+    if target is None or target not in flow.index.ancestors(cls) and cls not in (
+        flow.index.ancestors(target)
+    ):
+        return None  # not a self-reference: recursion over another class
+    return rel
+
+
+# -- FMP104 --------------------------------------------------------------------------
+
+
+@register
+class QueryInLoop(Rule):
+    code = "FMP104"
+    name = "query-in-loop"
+    summary = "A query runs once per element of a loop; load them all with one in_() query"
+    severity = Severity.WARNING
+    prefilter = ("query", "session", "execute", "scalars")
+    docs = RuleDocs(
+        what=(
+            "Finds a query executed inside a loop body or comprehension whose arguments "
+            "depend on the loop: `session.execute(...)`, `session.scalars(...)`, "
+            "`session.get(...)`, `Model.query...first()`, `session.query(...).all()`."
+        ),
+        why=(
+            "Each iteration is a round trip to the database: N queries where one would "
+            "do. With network latency of a millisecond, 10,000 elements cost ten seconds "
+            "before any work is done."
+        ),
+        example=(
+            "for sensor_id in sensor_ids:\n"
+            "    sensor = db.session.get(Sensor, sensor_id)  # one query per id: N queries"
+        ),
+        instead=(
+            "sensors = db.session.scalars(\n"
+            "    select(Sensor).where(Sensor.id.in_(sensor_ids))\n"
+            ").all()  # one query\n"
+            "by_id = {sensor.id: sensor for sensor in sensors}"
+        ),
+        false_alarms=(
+            "Only queries that use the loop variable (or a value computed from it in the "
+            "loop) are reported; loops over a literal list of a few items are not. "
+            "`session.get` of an object already in the identity map sends no SQL."
+        ),
+        references=("https://docs.sqlalchemy.org/en/20/core/operators.html#in-comparisons",),
+    )
+    examples = (
+        flagged(
+            """
+            from models import Sensor, db
+
+
+            def units(sensor_ids):
+                return [db.session.get(Sensor, sensor_id).unit for sensor_id in sensor_ids]
+            """,
+            "5:12-5:45",
+            files=MODELS,
+        ),
+        flagged(
+            """
+            from models import Sensor
+
+
+            def first_sensors(asset_ids):
+                found = []
+                for asset_id in asset_ids:
+                    found.append(Sensor.query.filter_by(asset_id=asset_id).first())
+                return found
+            """,
+            "7:21-7:70",
+            files=MODELS,
+        ),
+        clean(
+            """
+            from models import Asset, Sensor, db
+
+
+            def counts(names):
+                for model in (Asset, Sensor):
+                    print(model.query.count())
+                for name in names:
+                    total = db.session.query(Asset).count()
+                    print(name, total)
+            """,
+            files=MODELS,
+            note="a literal tuple of models; a query that does not use the loop variable",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = _flow(ctx)
+        reported: set[int] = set()
+        for chain in ctx.source.nodes("atom_expr", "power"):
+            end = flow.execution_end(chain)
+            if end is None or _inside_reported(chain, reported):
+                continue
+            loop = _dependent_loop(chain)
+            if loop is None:
+                continue
+            reported.add(id(chain))
+            yield self.finding(
+                Range.between(chain.children[0], chain.children[end]),
+                "query executed once per element of the loop (N queries); fetch all rows "
+                "at once with in_() before the loop",
+                cost="one query per iteration: N queries",
+            )
+
+
+def _inside_reported(chain: NodeOrLeaf, reported: set[int]) -> bool:
+    parent = chain.parent
+    while parent is not None:
+        if id(parent) in reported:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _dependent_loop(chain: NodeOrLeaf) -> Loop | None:
+    """The innermost loop whose variable the query uses, skipping small literal loops."""
+    names = {node.value for node in walk(chain) if node.type == "name"}  # type: ignore
+    for loop in loops_around(chain):
+        if loop.kind == "while" or loop.iterable is None:
+            continue
+        if loop.iterable.type == "atom" and loop.iterable.children[0].value in "([{":
+            continue  # `for model in (A, B)`: a fixed handful of queries
+        bound = {name.value for name in loop.target_names()} | _assigned_in(loop)
+        if names & bound:
+            return loop
+    return None
+
+
+def _assigned_in(loop: Loop) -> set[str]:
+    if loop.kind != "for":
+        return set()
+    body = loop.node.children[-1]  # type: ignore[attr-defined]
+    return {
+        node.value for node in walk(body)  # type: ignore[attr-defined]
+        if node.type == "name" and node.is_definition()  # type: ignore[attr-defined]
+    }
+
+
+# -- FMP105 --------------------------------------------------------------------------
+
+_ROUTE_WORDS = ("route", ".get(", ".post(", ".put(", ".patch(", "expose")
+
+
+@register
+class UnboundedListQuery(Rule):
+    code = "FMP105"
+    name = "unbounded-list-query"
+    summary = "A request handler returns every row of a query: add a limit or paginate"
+    severity = Severity.INFORMATION
+    prefilter = ("route", "expose")
+    docs = RuleDocs(
+        what=(
+            "Finds `.all()` in a request handler (a function with a route decorator) whose "
+            "result is returned, when the query has no `limit`, `paginate` or `slice`."
+        ),
+        why=(
+            "The response grows with the table: O(rows) memory, serialization time and "
+            "bytes on the wire, and one slow request per big account. Tables only grow."
+        ),
+        example=(
+            "@app.route(\"/assets\")\n"
+            "def list_assets():\n"
+            "    return [asset.name for asset in Asset.query.all()]  # every row, O(rows)"
+        ),
+        instead=(
+            "@app.route(\"/assets\")\n"
+            "def list_assets():\n"
+            "    page = Asset.query.order_by(Asset.id).paginate(per_page=100)\n"
+            "    return [asset.name for asset in page.items]"
+        ),
+        false_alarms=(
+            "Tables that stay small by nature (types, roles) need no paging; suppress "
+            "the line there."
+        ),
+        references=("https://flask-sqlalchemy.readthedocs.io/en/stable/pagination/",),
+    )
+    examples = (
+        flagged(
+            """
+            from flask import Flask
+
+            from models import Asset
+
+            app = Flask(__name__)
+
+
+            @app.route("/assets")
+            def list_assets():
+                assets = Asset.query.filter(Asset.parent_id.is_(None)).all()
+                return {"assets": [asset.name for asset in assets]}
+            """,
+            "10:13-10:64",
+            files=MODELS,
+        ),
+        clean(
+            """
+            from flask import Flask
+
+            from models import Asset
+
+            app = Flask(__name__)
+
+
+            @app.route("/assets")
+            def list_assets():
+                page = Asset.query.order_by(Asset.id).paginate(per_page=50)
+                first = Asset.query.limit(10).all()
+                return {"assets": [a.name for a in page.items], "first": len(first)}
+
+
+            def export():
+                return Asset.query.all()
+            """,
+            files=MODELS,
+            note="paginated or limited; not a request handler",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = _flow(ctx)
+        for function in ctx.source.nodes("funcdef"):
+            if not _is_route(function):
+                continue
+            for chain in _all_calls(flow, function):
+                if _returned(chain, function):
+                    yield self.finding(
+                        Range.of(chain),
+                        "every row of the query goes into the response; add .limit(...) "
+                        "or paginate",
+                        cost="O(rows) per request",
+                    )
+
+
+def _is_route(function: NodeOrLeaf) -> bool:
+    parent = function.parent
+    if parent is None or parent.type != "decorated":
+        return False
+    text = parent.children[0].get_code()
+    return any(word in text for word in _ROUTE_WORDS)
+
+
+def _all_calls(flow: OrmFlow, function: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
+    for node in walk(function.children[-1]):  # type: ignore[attr-defined]
+        if node.type not in ("atom_expr", "power") or scope_of(node) is not function:
+            continue
+        children = node.children  # type: ignore[attr-defined]
+        if len(children) < 3 or not _is_call(children[-1]) or not _is_dot(children[-2]):
+            continue
+        if children[-2].children[1].value != "all":
+            continue
+        text = node.get_code(include_prefix=False)
+        if any(word in text for word in (".limit(", ".paginate(", ".slice(", ".first(")):
+            continue  # bounded
+        if flow.query_origin(node) is None and flow._executed_statement(node, 0) is None:
+            continue  # not a query we recognize
+        yield node
+
+
+def _returned(chain: NodeOrLeaf, function: NodeOrLeaf) -> bool:
+    """The rows reach a `return`: directly, or through the variable they were assigned to."""
+    statement = chain.parent
+    while statement is not None and statement.type not in ("return_stmt", "expr_stmt",
+                                                            "simple_stmt"):
+        statement = statement.parent
+    if statement is None:
+        return False
+    if statement.type == "return_stmt":
+        return True
+    if statement.type != "expr_stmt" or statement.children[-1] is not chain:
+        return False
+    target = statement.children[0]
+    if target.type != "name":
+        return False
+    for node in walk(function.children[-1]):  # type: ignore[attr-defined]
+        if node.type == "return_stmt" and any(
+            leaf.type == "name" and leaf.value == target.value for leaf in walk(node)
+        ):
+            return True
+    return False
+
+
+# -- FMP106 --------------------------------------------------------------------------
+
+_FILTERS = {"filter", "where", "filter_by", "order_by"}
+
+
+@register
+class UnindexedFilter(Rule):
+    code = "FMP106"
+    name = "unindexed-filter"
+    summary = "A query filters or sorts on a column with no index"
+    severity = Severity.INFORMATION
+    prefilter = ("filter", "where", "order_by")
+    docs = RuleDocs(
+        what=(
+            "Finds a mapped column used in `filter`, `filter_by`, `where` or `order_by` "
+            "that is neither primary key, unique, `index=True`, nor part of an `Index` or "
+            "constraint in `__table_args__` or at module level."
+        ),
+        why=(
+            "Without an index the database reads the whole table for every such query: "
+            "O(rows) per query instead of O(log rows). Foreign-key columns are not indexed "
+            "automatically by PostgreSQL either."
+        ),
+        example="Sensor.query.filter_by(name=name).first()  # sensor.name has no index",
+        instead=(
+            "name = db.Column(db.String(80), index=True)  # plus a migration\n"
+            "Sensor.query.filter_by(name=name).first()"
+        ),
+        false_alarms=(
+            "Indexes created only in migrations are invisible here, as are columns of "
+            "mixins from libraries (those are never reported). Small lookup tables are "
+            "skipped: a scan of a few rows is fine."
+        ),
+        references=("https://www.postgresql.org/docs/current/indexes-intro.html",),
+    )
+    examples = (
+        flagged(
+            """
+            from models import Sensor
+
+
+            def by_name(name):
+                return Sensor.query.filter(Sensor.name == name).first()
+            """,
+            "5:31-5:42",
+            files=MODELS,
+        ),
+        flagged(
+            """
+            from models import Sensor
+
+
+            def by_unit(unit):
+                return Sensor.query.filter_by(unit=unit).all()
+            """,
+            "5:34-5:38",
+            files=MODELS,
+        ),
+        clean(
+            """
+            from models import AssetType, Sensor
+
+
+            def lookups(asset_id, name):
+                Sensor.query.filter(Sensor.asset_id == asset_id, Sensor.id > 3).all()
+                AssetType.query.filter_by(name=name).first()
+            """,
+            files=MODELS,
+            note="indexed, primary key, or unique columns",
+        ),
+    )
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        flow = _flow(ctx)
+        seen: set[tuple[str, str]] = set()
+        chains = {id(t.parent): t.parent for t in ctx.source.nodes("trailer")
+                  if _is_dot(t) and t.children[1].value in _FILTERS}
+        for chain in chains.values():
+            if not _whole_statement(chain):
+                continue
+            for cls, column, node in _unindexed_in_chain(flow, chain):
+                key = (cls.name, column)
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield self.finding(
+                    _range_of(node),
+                    f"{cls.name}.{column} has no index: each such query scans the table",
+                    cost="O(rows) per query",
+                )
+
+
+def _whole_statement(chain: NodeOrLeaf) -> bool:
+    """The chain shows the whole query: not `query.filter(...)` refining an earlier one."""
+    children = chain.children  # type: ignore[attr-defined]
+    if any(_is_dot(child) and child.children[1].value in ("join", "outerjoin")
+           for child in children):
+        return False  # a join may narrow the rows through the other table's index
+    head = children[0]
+    if head.type != "name":
+        return False
+    definitions = definitions_before(head)
+    statement = definitions[0].get_definition() if definitions else None
+    return statement is None or statement.type not in ("expr_stmt", "param")
+
+
+def _unindexed_in_chain(flow: OrmFlow, chain: NodeOrLeaf) -> list[tuple]:
+    """Unindexed columns a query filters on, unless an indexed column narrows it too.
+
+    A condition on an indexed column of the same class (`Asset.id == x`, a
+    foreign key with `index=True`) lets the database use that index; the
+    other conditions are then checked on few rows and are not worth a finding.
+    """
+    filtered, ordered = [], []
+    for trailer in chain.children:  # type: ignore[attr-defined]
+        if not _is_dot(trailer) or trailer.children[1].value not in _FILTERS:
+            continue
+        found = list(_filtered_columns(flow, trailer))
+        (ordered if trailer.children[1].value == "order_by" else filtered).extend(found)
+    narrowed = {cls.name for cls, column, _ in filtered
+                if flow.index.is_indexed(cls, column) is not False}
+    filtering = {cls.name for cls, _, _ in filtered}
+    result = [entry for entry in filtered
+              if entry[0].name not in narrowed and _reportable(flow, entry[0], entry[1])]
+    result += [entry for entry in ordered
+               if entry[0].name not in filtering and _reportable(flow, entry[0], entry[1])]
+    return result
+
+
+def _filtered_columns(flow: OrmFlow, trailer: NodeOrLeaf) -> Iterator[tuple]:
+    chain = trailer.parent
+    children = chain.children  # type: ignore[attr-defined]
+    position = children.index(trailer)
+    if position + 1 >= len(children) or not _is_call(children[position + 1]):
+        return
+    call = children[position + 1]
+    method = trailer.children[1].value  # type: ignore[attr-defined]
+    if method == "filter_by":
+        origin = flow.query_origin(_Chain(chain, position))
+        if origin is None:
+            return
+        for argument in arguments_of(call):
+            if argument.type == "argument" and argument.children[0].type == "name":
+                yield origin.model, argument.children[0].value, argument.children[0]
+        return
+    for argument in arguments_of(call):
+        for node in walk(argument):
+            if node.type not in ("atom_expr", "power"):
+                continue
+            parts = node.children
+            if len(parts) < 2 or parts[0].type != "name" or not _is_dot(parts[1]):
+                continue
+            cls = flow.resolve_class(parts[0])
+            if cls is not None:
+                yield cls, parts[1].children[1].value, Range.between(parts[0], parts[1])
+
+
+class _Chain:
+    """The first `end` children of an atom_expr, for asking what query it is."""
+
+    type = "atom_expr"
+
+    def __init__(self, chain: NodeOrLeaf, end: int):
+        self.children = chain.children[:end]  # type: ignore[attr-defined]
+        self.parent = chain.parent
+
+    def get_code(self, include_prefix: bool = True) -> str:
+        code = "".join(child.get_code() for child in self.children)
+        return code if include_prefix else code.lstrip()
+
+
+def _reportable(flow: OrmFlow, cls: MappedClass, column: str) -> bool:
+    index = flow.index
+    if index.has_unknown_bases(cls) or index.is_lookup_table(cls):
+        return False  # a library mixin may index it; a lookup table is scanned cheaply
+    return index.is_indexed(cls, column) is False
+
+
+def _range_of(node) -> Range:
+    return node if isinstance(node, Range) else Range.of(node)
+
+
+def _inside_any(node: NodeOrLeaf, containers: list[NodeOrLeaf]) -> bool:
+    return any(is_inside(node, container) for container in containers)

@@ -52,7 +52,12 @@ export function planLaunch(input: LaunchInput): LaunchPlan {
     if (interpreter === undefined) {
         throw new Error('planLaunch needs an interpreter when fmperf.path is empty');
     }
-    const [command, ...interpreterArgs] = interpreter.command;
+    // A plain executable is replaced by the path the probe reported, so the server
+    // runs on exactly the Python that was checked (no PATH lookup, no pyenv shim).
+    const single = interpreter.command.length === 1 && interpreter.info.executable !== '';
+    const [command, ...interpreterArgs] = single
+        ? [interpreter.info.executable]
+        : interpreter.command;
     const env: Record<string, string> = {
         FMPERF_IMPORT_STRATEGY: settings.importStrategy,
         FMPERF_BUNDLED_LIBS: bundledLibsPath(extensionPath),

@@ -10,6 +10,7 @@
 export type ImportStrategy = 'useBundled' | 'fromEnvironment';
 export type NotificationLevel = 'off' | 'onError' | 'onWarning' | 'always';
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
+export type NoticeKind = 'error' | 'warning' | 'info';
 
 export interface Settings {
     interpreter: string[];
@@ -221,4 +222,18 @@ function oneOf(
 
 function sameValue(a: unknown, b: unknown): boolean {
     return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Whether fmperf.showNotifications lets a notice of this kind pop up. */
+export function notificationAllowed(level: NotificationLevel, kind: NoticeKind): boolean {
+    switch (level) {
+        case 'off':
+            return false;
+        case 'onError':
+            return kind === 'error';
+        case 'onWarning':
+            return kind !== 'info';
+        case 'always':
+            return true;
+    }
 }

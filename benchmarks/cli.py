@@ -1,0 +1,182 @@
+"""Time `fmperf check` cold and warm, side by side with ruff and pylint + perflint.
+
+    python benchmarks/cli.py                  # a generated corpus, ~500 files, ~120k lines
+    python benchmarks/cli.py path/to/project  # any folder
+    python benchmarks/cli.py --runs 5 --jobs 2 --files 500 --lines 120000 --seed 7
+
+Every tool runs in its own process, wrapped by a small launcher that reports
+the peak resident memory of the largest process below it (for fmperf that is
+the biggest of the parent and its workers). "cold" starts from an empty
+`.fmperf_cache/`; "warm" runs again with nothing changed. Each figure is the
+median of the runs; the ratios compare each tool with fmperf cold. The budget
+of DESIGN section 6 (cold < 4 s with two processes, warm < 1 s) is checked at
+the end; a miss makes the exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.corpus import generate  # noqa: E402
+from fmperf_ls.config import (
+    Settings,  # noqa: E402
+    find_pyproject,  # noqa: E402
+)
+from fmperf_ls.discovery import project_root, walk_python_files  # noqa: E402
+
+COLD_BUDGET, WARM_BUDGET = 4.0, 1.0
+
+LAUNCHER = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kb": peak, "code": done.returncode,
+                  "stderr": done.stderr.decode("utf-8", "replace")[-2000:]}))
+"""
+
+
+@dataclass
+class Measured:
+    name: str
+    seconds: list[float]
+    peak_kb: list[int]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.peak_kb) / 1024
+
+
+def measure(command: list[str], before=None) -> tuple[float, int]:
+    """Seconds and peak KB of one run of `command` (and of its child processes)."""
+    if before is not None:
+        before()
+    done = subprocess.run([sys.executable, "-c", LAUNCHER, *command],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    if result["code"] not in (0, 1):
+        raise SystemExit(f"{command[:3]} failed ({result['code']}):\n{result['stderr']}")
+    return result["seconds"], result["peak_kb"]
+
+
+def repeat(name: str, command: list[str], runs: int, before=None) -> Measured:
+    measured = Measured(name, [], [])
+    for _ in range(runs):
+        seconds, peak = measure(command, before)
+        measured.seconds.append(seconds)
+        measured.peak_kb.append(peak)
+    print(f"  {name}: {' '.join(f'{s:.2f}' for s in measured.seconds)} s", file=sys.stderr)
+    return measured
+
+
+def perflint_ids() -> list[str]:
+    """The message ids perflint really defines, read from its installed checkers."""
+    import perflint.comprehension_checker as comprehension
+    import perflint.for_loop_checker as for_loop
+    import perflint.list_checker as lists
+
+    ids = set()
+    for module in (comprehension, for_loop, lists):
+        for value in vars(module).values():
+            ids.update(getattr(value, "msgs", {}) or {})
+    return sorted(ids)
+
+
+def count_lines(folder: Path) -> tuple[int, int]:
+    files = list(walk_python_files(folder, Settings()))
+    lines = 0
+    for path in files:
+        with open(path, "rb") as stream:
+            lines += stream.read().count(b"\n")
+    return len(files), lines
+
+
+def tool(name: str) -> str | None:
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark fmperf check.")
+    parser.add_argument("folder", nargs="?", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--lines", type=int, default=120_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pylint-runs", type=int, default=1, help="pylint is slow: 1 by default")
+    parser.add_argument("--skip-pylint", action="store_true")
+    args = parser.parse_args()
+
+    scratch = None
+    folder = args.folder
+    if folder is None:
+        scratch = Path(tempfile.mkdtemp(prefix="fmperf-bench-"))
+        generate(scratch, args.files, args.lines, args.seed)
+        folder = scratch
+    folder = folder.resolve()
+    files, lines = count_lines(folder)
+    cache = project_root([str(folder)], find_pyproject(folder)) / ".fmperf_cache"
+    print(f"{folder}: {files} files, {lines} lines; {args.runs} runs, --jobs {args.jobs}",
+          file=sys.stderr)
+
+    fmperf = [sys.executable, "-m", "fmperf_ls.cli", "check", str(folder), "--jobs",
+              str(args.jobs), "--format", "json"]
+    results = [
+        repeat("fmperf cold", fmperf, args.runs, lambda: shutil.rmtree(cache, True)),
+        repeat("fmperf warm", fmperf, args.runs),
+    ]
+    ruff = tool("ruff")
+    if ruff:
+        results.append(repeat("ruff PD,PERF", [ruff, "check", "--select", "PD,PERF",
+                                               "--no-cache", "--exit-zero", str(folder)],
+                              args.runs))
+    if not args.skip_pylint:
+        enable = ",".join(perflint_ids())
+        results.append(repeat(
+            "pylint+perflint",
+            [sys.executable, "-m", "pylint", "--load-plugins=perflint", "--disable=all",
+             f"--enable={enable}", f"--jobs={args.jobs}", "--exit-zero", str(folder)],
+            args.pylint_runs,
+        ))
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    report(results, lines)
+    cold, warm = results[0].median, results[1].median
+    met = cold < COLD_BUDGET and warm < WARM_BUDGET
+    print(f"\nbudget: cold {cold:.2f} s (< {COLD_BUDGET} s), warm {warm:.2f} s "
+          f"(< {WARM_BUDGET} s): {'met' if met else 'MISSED'}")
+    return 0 if met else 1
+
+
+def report(results: list[Measured], lines: int) -> None:
+    base = results[0].median
+    print(f"\n{'tool':<18}{'median s':>10}{'lines/s':>12}{'peak MB':>10}{'x fmperf cold':>15}")
+    for measured in results:
+        rate = lines / measured.median if measured.median else float("inf")
+        print(f"{measured.name:<18}{measured.median:>10.2f}{rate:>12,.0f}"
+              f"{measured.peak_mb:>10.0f}{measured.median / base:>15.2f}")
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    code = main()
+    print(f"(benchmark took {time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    sys.exit(code)

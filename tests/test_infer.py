@@ -1,0 +1,150 @@
+"""What the type facade answers about pandas expressions, from local evidence only."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from fmperf_ls.analysis.infer import Kind, TypeFacade
+from fmperf_ls.analysis.source import SourceFile
+
+HEADER = "import pandas as pd\nimport numpy as np\ndf = pd.read_csv('a.csv')\ns = df['a']\n"
+
+
+def kind_of_last(body: str, header: str = HEADER) -> Kind:
+    """The kind of the value of the file's last statement (an expression or assignment)."""
+    source = SourceFile(header + textwrap.dedent(body).lstrip("\n"))
+    statement = [child for child in source.tree.children if child.type != "endmarker"][-1]
+    while statement.type in ("simple_stmt", "funcdef", "suite", "if_stmt"):
+        statement = [child for child in statement.children if child.type != "newline"][-1]
+    expression = statement.children[-1] if statement.type == "expr_stmt" else statement
+    if expression.type == "return_stmt":
+        expression = expression.children[1]
+    return TypeFacade(source).kind(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        ("df", Kind.FRAME),
+        ("df['a'] > 0", Kind.SERIES),
+        ("0 < df['a']", Kind.SERIES),
+        ("(df['a'] > 0) | (df['b'] < 1)", Kind.SERIES),
+        ("~(df['a'] > 0)", Kind.SERIES),
+        ("-s", Kind.SERIES),
+        ("s ** 2", Kind.SERIES),
+        ("df > 0", Kind.FRAME),
+        ("df.hour >= 17", Kind.SERIES),
+        ("df.shape", Kind.OTHER),
+        ("df.empty", Kind.OTHER),
+        ("df.dtypes", Kind.SERIES),
+        ("df.plot", Kind.UNKNOWN),
+        ("df.loc[df['a'] > 1]", Kind.FRAME),
+        ("df.loc[df['a'] > 1, 'b']", Kind.SERIES),
+        ("df.loc[:, ['a', 'b']]", Kind.FRAME),
+        ("df.loc[3]", Kind.UNKNOWN),
+        ("s.loc[s > 0]", Kind.SERIES),
+        ("df.groupby('a')['b'].sum()", Kind.SERIES),
+        ("df.groupby('a').sum()", Kind.FRAME),
+        ("df.groupby('a').size()", Kind.SERIES),
+        ("df.groupby('a').agg('sum')", Kind.UNKNOWN),
+        ("df.sum()", Kind.SERIES),
+        ("s.sum()", Kind.OTHER),
+        ("df.isna().any(axis=1)", Kind.SERIES),
+        ("s.str.contains('x')", Kind.SERIES),
+        ("s.dt.hour", Kind.SERIES),
+        ("s.str.split(',', expand=True)", Kind.UNKNOWN),
+        ("s.unique()", Kind.ARRAY),
+        ("pd.concat([df, df])", Kind.FRAME),
+        ("pd.concat([s, s])", Kind.SERIES),
+        ("pd.concat([s, s], axis=1)", Kind.FRAME),
+        ("pd.DataFrame.from_records([])", Kind.FRAME),
+        ("pd.read_csv('b.csv', chunksize=10)", Kind.UNKNOWN),
+        ("pd.read_excel('b.xlsx', sheet_name=None)", Kind.FRAMES),
+        ("pd.read_excel('b.xlsx', sheet_name='one')", Kind.FRAME),
+        ("np.zeros(3)", Kind.UNKNOWN),
+        ("{'a': 1}", Kind.OTHER),
+    ],
+)
+def test_expression_kinds(expression: str, kind: Kind):
+    assert kind_of_last(f"x = {expression}\n") is kind
+
+
+def test_local_function_return_annotation():
+    body = """
+    def load() -> pd.DataFrame:
+        return pd.DataFrame()
+    x = load()
+    """
+
+    assert kind_of_last(body) is Kind.FRAME
+
+
+def test_function_defined_in_a_function_is_seen_only_there():
+    body = """
+    def outer():
+        def load() -> pd.Series:
+            return pd.Series()
+        return load()
+    x = load()
+    """
+
+    assert kind_of_last(body) is Kind.UNKNOWN
+
+
+def test_optional_frame_parameter():
+    body = """
+    def f(frame: pd.DataFrame | None):
+        return frame
+    """
+
+    assert kind_of_last(body) is Kind.FRAME
+
+
+def test_frames_from_a_dict_of_sheets():
+    body = """
+    sheets = pd.read_excel("b.xlsx", sheet_name=None)
+    x = sheets["one"]
+    """
+
+    assert kind_of_last(body) is Kind.FRAME
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "x = df[",
+        "x = df.loc[df.a >",
+        "x = (df['a'] ** )",
+        "def f(frame: pd.DataFrame:\n    return frame.",
+        "x = pd.concat([",
+        "x = await df",
+        "x = df.groupby('a')[",
+    ],
+)
+def test_half_typed_code_is_unknown_or_answered_without_errors(code: str):
+    source = SourceFile(HEADER + code)
+    facade = TypeFacade(source)
+
+    kinds = [facade.kind(node) for node in source.nodes("atom_expr", "power", "name", "atom")]
+
+    assert all(isinstance(kind, Kind) for kind in kinds)
+
+
+def test_prefixes_of_many_chains_do_not_share_answers():
+    """Chain prefixes are temporary objects; a reused id must not return another's kind."""
+    body = """
+    a = df.groupby("r")["v"].sum().reset_index()
+    b = df.groupby("r")["v"].sum().idxmax()
+    """
+    source = SourceFile(HEADER + textwrap.dedent(body))
+    facade = TypeFacade(source)
+    from fmperf_ls.analysis.infer import _prefix
+
+    chains = [node for node in source.nodes("atom_expr") if "groupby" in node.get_code()]
+    kinds = [[facade.kind(_prefix(chain, end)) for end in range(1, len(chain.children) + 1)]
+             for chain in chains]
+
+    expected = [Kind.FRAME, Kind.UNKNOWN, Kind.GROUPBY, Kind.GROUPBY, Kind.UNKNOWN, Kind.SERIES]
+    assert [row[:6] for row in kinds] == [expected, expected]
