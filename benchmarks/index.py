@@ -6,12 +6,20 @@ typed), the rest are services, API views and tests that only use them. The
 index parses only files that pass the text prefilter, which is what keeps
 cold indexing well under the budget of DESIGN section 6.
 
-    python benchmarks/index.py [--files 440] [--repeat 5]
+Three runs are timed: without a cache folder, cold (an empty cache folder,
+written at the end) and warm (a new index over the same tree and the cache
+the cold run wrote: no file is parsed). `--tree` indexes a real checkout
+instead of the generated one. The load average is printed with the figures,
+since other work on the machine slows every run.
+
+    python benchmarks/index.py [--files 440] [--repeat 5] [--tree PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -105,25 +113,54 @@ def generate(root: Path, files: int) -> int:
     return lines
 
 
+def timed(paths: list[Path], root: Path, cache: Path | None) -> tuple[float, int, int]:
+    """Seconds to index `paths` into a new ProjectIndex; model files; files parsed."""
+    started = time.perf_counter()
+    project = ProjectIndex(root, cache_dir=cache)
+    models = project.index_files(paths)
+    return time.perf_counter() - started, models, project.parsed
+
+
+def measure(root: Path, repeat: int) -> dict[str, list[float]]:
+    paths = sorted(path for path in root.rglob("*.py") if ".venv" not in path.parts)
+    timings: dict[str, list[float]] = {"no cache": [], "cold": [], "warm": []}
+    parsed: dict[str, int] = {}
+    models = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = Path(scratch) / "cache"
+        for _ in range(repeat):
+            seconds, models, parsed["no cache"] = timed(paths, root, None)
+            timings["no cache"].append(seconds)
+            shutil.rmtree(cache, ignore_errors=True)
+            seconds, _, parsed["cold"] = timed(paths, root, cache)
+            timings["cold"].append(seconds)
+            seconds, _, parsed["warm"] = timed(paths, root, cache)
+            timings["warm"].append(seconds)
+    lines = sum(path.read_text(encoding="utf-8", errors="replace").count("\n")
+                for path in paths)
+    print(f"files: {len(paths)}  lines: {lines}  model files: {models}")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        print(f"index, {name:>8}: median {median:.3f} s over {repeat} runs "
+              f"(min {min(values):.3f} s), {parsed[name]} files parsed")
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=440)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--tree", type=Path, help="index this checkout instead")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        lines = generate(root, options.files)
-        paths = sorted(root.rglob("*.py"))
-        timings, models = [], 0
-        for _ in range(options.repeat):
-            started = time.perf_counter()
-            project = ProjectIndex(root)
-            models = project.index_files(paths)
-            timings.append(time.perf_counter() - started)
-    median = statistics.median(timings)
-    print(f"files: {len(paths)}  lines: {lines}  model files: {models}")
-    print(f"index, cold: median {median:.2f} s over {options.repeat} runs "
-          f"(min {min(timings):.2f} s), {lines / median:,.0f} lines/s")
+    print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    if options.tree is not None:
+        measure(options.tree.resolve(), options.repeat)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            generate(root, options.files)
+            measure(root, options.repeat)
+    print("load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ class Cache:
     def put(self, key: str, entry: dict[str, Any]) -> None:
         """Write an entry atomically; a read-only project just has no cache."""
         if not self.writable:
-            return
+            return  # an earlier write failed: do not try, and log, 500 more times
         path = self._entry(key)
         try:
             self._prepare(path.parent)
@@ -96,7 +96,7 @@ class Cache:
             folders = [entry for entry in self.base.iterdir() if entry.is_dir()]
             folders.sort(key=lambda folder: folder.stat().st_mtime, reverse=True)
         except OSError:
-            return
+            return  # no cache folder yet (or an unreadable one): nothing to prune
         for folder in folders[KEPT_CONTEXTS:]:
             if folder != self.folder:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -106,7 +106,7 @@ class Cache:
 
     def _prepare(self, shard: Path) -> None:
         if shard.is_dir():
-            return
+            return  # the common case: created by an earlier entry
         if not self.base.is_dir():
             self.base.mkdir(parents=True, exist_ok=True)
             (self.base / ".gitignore").write_text("# created by fmperf\n*\n", encoding="utf-8")

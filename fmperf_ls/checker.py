@@ -198,7 +198,7 @@ def _apply_fixes(work: Work, source: SourceFile, report: Report, result: FileRes
 
     fixed, applied = fix_text(source.text, source.path, check, unsafe=work.options.unsafe_fixes)
     if not applied or fixed == source.text:
-        return
+        return  # every fix waited on another that never applied: nothing changes
     remaining = last["report"] if last.get("text") == fixed else work.engine.check(
         SourceFile(fixed, source.path)
     )
@@ -310,7 +310,7 @@ class ProjectRun:
     def _store(self, cache: cache_module.Cache | None, result: FileResult) -> None:
         """Remember a fresh result; not one with failures, which deserve another try."""
         if cache is None or result.skipped or result.failures:
-            return
+            return  # no cache, nothing checked, or an incomplete answer
         if result.fixed_text is not None:
             if not self.options.fix or self.options.diff:
                 return  # the findings belong to a text that is not on disk

@@ -222,7 +222,7 @@ def _only_changed(result: FileResult, changed: ChangedLines) -> FileResult:
         last = end.line if end.column > 0 or end.line == start.line else end.line - 1
         if changed.touches(result.path, start.line + 1, last + 1):
             kept.append(finding)
-    if result.path not in changed.by_file:
+    if result.path not in changed.by_file:  # untouched: its old problems are not news
         return replace(result, findings=kept, syntax_problem=None, skipped=None)
     return replace(result, findings=kept)
 

@@ -20,11 +20,13 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from fmperf_ls import __version__
 from fmperf_ls.lsp import actions
@@ -41,7 +43,16 @@ CLIENT_REQUEST_TIMEOUT = 5.0
 
 
 class FmperfProtocol(LanguageServerProtocol):
-    """Answers a request whose params do not deserialize, instead of leaving it hanging."""
+    """Answers a request whose params do not deserialize, instead of leaving it hanging,
+    and ignores edits to documents that were never opened instead of failing on them."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        uri = params.text_document.uri
+        if unquote(uri) not in self.workspace.text_documents:
+            logger.warning("didChange for %s, which is not open; ignored", uri)
+            return  # pygls would raise KeyError: a client bug, not ours to report
+        yield from super().lsp_text_document__did_change(params)
 
     def structure_message(self, data: dict[str, Any]):
         try:
@@ -266,8 +277,7 @@ def did_open(ls: FmperfServer, params: types.DidOpenTextDocumentParams) -> None:
 def did_change(ls: FmperfServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     if ls.session is None or uri not in ls.session.documents:
-        logger.warning("didChange for %s, which is not open; ignored", uri)
-        return
+        return  # never opened: logged by the protocol
     text = ls.workspace.get_text_document(uri).source
     ls.session.change(uri, text, params.text_document.version)
 

@@ -148,3 +148,14 @@ def test_prefixes_of_many_chains_do_not_share_answers():
 
     expected = [Kind.FRAME, Kind.UNKNOWN, Kind.GROUPBY, Kind.GROUPBY, Kind.UNKNOWN, Kind.SERIES]
     assert [row[:6] for row in kinds] == [expected, expected]
+
+
+def test_a_name_rebound_from_itself_keeps_its_kind():
+    body = """
+    frame = pd.read_csv("b.csv")
+    frame = frame.dropna()
+    frame = frame[frame["a"] > 0]
+    x = frame
+    """
+
+    assert kind_of_last(body) is Kind.FRAME

@@ -207,8 +207,9 @@ class TypeFacade:
 
     def _infer_atom(self, node: NodeOrLeaf, depth: int) -> Inferred:
         first = node.children[0]  # type: ignore[attr-defined]
-        if first.type == "operator" and first.value == "(" and len(node.children) == 3:
-            return self.infer(node.children[1], depth + 1)  # type: ignore[attr-defined]
+        children = node.children  # type: ignore[attr-defined]
+        if first.type == "operator" and first.value == "(" and len(children) == 3:
+            return self.infer(children[1], depth + 1)
         if first.type == "operator" and first.value in ("[", "{"):
             return Inferred(Kind.OTHER)
         return Inferred(Kind.OTHER) if first.type in ("string", "number") else UNKNOWN
@@ -372,7 +373,9 @@ class TypeFacade:
     def _infer_name(self, name: Name, depth: int) -> Inferred:
         if name.value in ("self", "cls"):
             return UNKNOWN
-        definitions = definitions_before(name)
+        definitions = [
+            definer for definer in definitions_before(name) if not _rebinds_from(definer, name)
+        ]
         if not definitions:
             return UNKNOWN
         definer = definitions[0]
@@ -434,7 +437,7 @@ class TypeFacade:
         if name is not None:
             return Inferred(_pandas_class_kind(name))
         if annotation.type in ("expr", "or_expr"):
-            return self._union_kind(annotation.children[::2], depth)
+            return self._union_kind(annotation.children[::2], depth)  # type: ignore
         if annotation.type in ("atom_expr", "power"):
             return self._generic_kind(annotation, depth)
         return UNKNOWN
@@ -491,6 +494,15 @@ class TypeFacade:
         foreign = TypeFacade(module_source, budget_seconds=0.0)
         result = foreign._annotation_kind(definition.annotation, depth + 1)  # type: ignore
         return Inferred(result.kind, via_jedi=True)
+
+
+def _rebinds_from(definer: Name, use: Name) -> bool:
+    """`df = df.dropna()`: the `df` read on the right is the binding before this one."""
+    statement = definer.get_definition()
+    if statement is None or statement.type != "expr_stmt" or definer is use:
+        return False
+    value = statement.children[-1]
+    return use is value or is_inside(use, value)
 
 
 def _source_of(node: NodeOrLeaf) -> SourceFile | None:

@@ -76,8 +76,14 @@ def schema_classes(ctx: Context) -> dict[str, SchemaClass]:
     return found
 
 
-def schema_for_call(ctx: Context, callee: NodeOrLeaf) -> SchemaClass | None:
-    """The schema class a constructor call names: one of this file, or a strong import."""
+def schema_for_call(ctx: Context, callee: NodeOrLeaf, fields: bool = True) -> SchemaClass | None:
+    """The schema class a constructor call names: one of this file, or a strong import.
+
+    With `fields=False` the caller only needs to know that it is a schema: an
+    import from a schemas module of a marshmallow file is taken on its word,
+    and the class's module is parsed (which costs a parse of that module the
+    first time) only when that evidence is missing.
+    """
     parts = dotted_parts(callee)
     if not parts:
         return None
@@ -90,10 +96,13 @@ def schema_for_call(ctx: Context, callee: NodeOrLeaf) -> SchemaClass | None:
     module = qualified.rpartition(".")[0]
     if any(module == name or module.startswith(name + ".") for name in MARSHMALLOW_MODULES):
         return None  # `Schema()` itself, or a library class: not a user schema
+    likely = uses_marshmallow(ctx) and "schema" in module.lower()
+    if likely and not fields:
+        return SchemaClass(parts[-1], None, local=False)
     found = project_schema(ctx, qualified)
     if found is not None:
         return found  # read from its module: a schema whatever this file imports
-    if not uses_marshmallow(ctx) or "schema" not in module.lower():
+    if not likely:
         return None  # a class named *Schema from elsewhere (pydantic, graphene, ...)
     return SchemaClass(parts[-1], None, local=False)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from parso.tree import BaseNode, NodeOrLeaf
 
-from fmperf_ls.analysis.imports import dotted_parts
+from fmperf_ls.analysis.imports import ImportMap, dotted_parts
 from fmperf_ls.analysis.source import Range, SourceFile
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,10 @@ class Relationship:
     """The attribute on the other side (backref or back_populates), when declared."""
     created_by_backref: bool = False
     viewonly: bool = False
+    target_module: str | None = None
+    """The module the target is named in: `"app.models.Asset"`, or the import of `Asset`."""
+    backref: Relationship | None = None
+    """The relationship a `backref=` of this one creates on the target class."""
 
     @property
     def self_referential(self) -> bool:
@@ -117,7 +121,25 @@ class FileModels:
     """`Asset = GenericAsset` at module level."""
     module_indexes: dict[str, set[str]] = field(default_factory=dict)
     """Class name -> column names indexed by a module-level `Index(...)`."""
+    imports: dict[str, str] = field(default_factory=dict)
+    """Local name -> dotted name, for the names classes and relationships refer to."""
     skipped: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.classes and not self.roots and not self.aliases
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """A class name as some file writes it: where, and which module it names, if any."""
+
+    name: str
+    module: str | None
+    path: str | None
+    """The file the name is written in: a class of that file wins a tie."""
+    registry: str | None = None
+    """The declarative registry of the class that refers: SQLAlchemy looks there."""
 
 
 class ModelIndex:
@@ -126,23 +148,26 @@ class ModelIndex:
     def __init__(self) -> None:
         self._files: dict[str, FileModels] = {}
         self._by_name: dict[str, list[MappedClass]] | None = None
-        self._backrefs: dict[str, dict[str, Relationship]] | None = None
+        self._backrefs: dict[int, dict[str, Relationship]] | None = None
+        self._backref_sides: dict[int, tuple[MappedClass, Relationship]] = {}
+        """id(backref) -> (the class it lands on, the relationship that declared it)."""
+        self._resolved: dict[_Reference, MappedClass | None] = {}
+        self._registries: dict[int, str | None] = {}
 
     # -- updates ---------------------------------------------------------------
 
     def update_file(self, path: str, source: SourceFile) -> bool:
         """Read the models of one file; True when what it defines changed."""
-        facts = _read_file(path, source)
+        return self.update_facts(path, read_models(path, source))
+
+    def update_facts(self, path: str, facts: FileModels) -> bool:
+        """Take in facts read from (or cached for) one file; True when its models changed."""
         old = self._files.get(path)
-        if not facts.classes and not facts.roots and not facts.aliases:
+        if facts.empty:
             return self.remove_file(path)
-        if old is not None and _fingerprint(old) == _fingerprint(facts):
-            self._files[path] = facts  # ranges may have moved; the models did not
-            self._invalidate()
-            return False
         self._files[path] = facts
         self._invalidate()
-        return True
+        return old is None or _fingerprint(old) != _fingerprint(facts)
 
     def remove_file(self, path: str) -> bool:
         removed = self._files.pop(path, None) is not None
@@ -157,6 +182,9 @@ class ModelIndex:
     def _invalidate(self) -> None:
         self._by_name = None
         self._backrefs = None
+        self._backref_sides = {}
+        self._resolved = {}
+        self._registries = {}
 
     # -- classes -----------------------------------------------------------------
 
@@ -177,59 +205,157 @@ class ModelIndex:
         """The class called `name` (or an alias of it); None when unknown or ambiguous.
 
         Two classes of one name in different modules are told apart by
-        `module_hint`, the dotted module the caller imported the name from.
+        `module_hint`, the dotted module the caller imported the name from, or
+        by `near`, the file the name is written in.
         """
-        candidates = self._names().get(name)
+        return self._resolve(_Reference(name, module_hint or None, near))
+
+    def _resolve(self, reference: _Reference) -> MappedClass | None:
+        if reference not in self._resolved:
+            self._resolved[reference] = None  # a cycle of aliases resolves to nothing
+            self._resolved[reference] = self._find(reference)
+        return self._resolved[reference]
+
+    def _find(self, reference: _Reference) -> MappedClass | None:
+        """SQLAlchemy's way: the module-qualified class, else the only one of that name."""
+        candidates = self._names().get(reference.name)
         if not candidates:
-            target = self._alias_target(name)
-            return self.class_named(target, module_hint, near) if target else None
-        if len(candidates) == 1:
-            return candidates[0]
-        same_file = [cls for cls in candidates if near is not None and cls.path == near]
-        if len(same_file) == 1:
-            return same_file[0]
-        if module_hint:
-            tail = module_hint.replace(".", "/")
-            matching = [cls for cls in candidates if _module_path(cls.path).endswith(tail)]
+            return self._through_alias(reference)
+        if reference.module:
+            matching = _in_module(candidates, reference.module)
             if len(matching) == 1:
                 return matching[0]
-        logger.debug("class name %s is defined in several modules; not resolved", name)
+            if matching:
+                candidates = matching
+        if len(candidates) == 1:
+            return candidates[0]
+        if reference.registry is not None:
+            same = [cls for cls in candidates if self.registry_of(cls) == reference.registry]
+            if len(same) == 1:
+                return same[0]
+        same_file = [cls for cls in candidates if cls.path == reference.path]
+        if len(same_file) == 1:
+            return same_file[0]
+        logger.debug("class name %s is defined in several modules; not resolved",
+                     reference.name)
         return None
 
-    def _alias_target(self, name: str) -> str | None:
+    def _through_alias(self, reference: _Reference) -> MappedClass | None:
+        """`Asset = GenericAsset` in some module: the class the alias names."""
+        found = []
         for facts in self._files.values():
-            if name in facts.aliases and facts.aliases[name] != name:
-                return facts.aliases[name]
-        return None
+            target = facts.aliases.get(reference.name)
+            if target is None or target == reference.name:
+                continue
+            if reference.module and not _in_module_path(facts.path, reference.module):
+                continue
+            module = _import_module(facts, target)
+            cls = self._resolve(_Reference(target, module, facts.path))
+            if cls is not None and cls not in found:
+                found.append(cls)
+        return found[0] if len(found) == 1 else None
 
     def mapped_class(self, name: str, module_hint: str | None = None) -> MappedClass | None:
         cls = self.class_named(name, module_hint)
         return cls if cls is not None and self.is_mapped(cls) else None
 
     def target_of(self, rel: Relationship) -> MappedClass | None:
-        """The mapped class a relationship points at, preferring the module it is declared in."""
-        cls = self.class_named(rel.target or "", near=rel.path)
+        """The mapped class a relationship points at, resolved as SQLAlchemy would."""
+        cls = self._target_class(rel)
         return cls if cls is not None and self.is_mapped(cls) else None
 
     def owner_of(self, rel: Relationship) -> MappedClass | None:
-        cls = self.class_named(rel.owner, near=rel.path)
+        cls = self._owner_class(rel)
         return cls if cls is not None and self.is_mapped(cls) else None
 
-    def is_mapped(self, cls: MappedClass, _seen: frozenset[str] = frozenset()) -> bool:
+    def _target_class(self, rel: Relationship) -> MappedClass | None:
+        if rel.created_by_backref:
+            side = self._backref_side(rel)
+            return self._owner_class(side[1]) if side is not None else None
+        if rel.target is None:
+            return None
+        owner = self._owner_class(rel)
+        registry = self.registry_of(owner) if owner is not None else None
+        return self._resolve(_Reference(rel.target, rel.target_module, rel.path, registry))
+
+    def _owner_class(self, rel: Relationship) -> MappedClass | None:
+        if rel.created_by_backref:
+            side = self._backref_side(rel)
+            return side[0] if side is not None else None
+        facts = self._files.get(rel.path)
+        return facts.classes.get(rel.owner) if facts is not None else None
+
+    def _backref_side(self, rel: Relationship) -> tuple[MappedClass, Relationship] | None:
+        self._backref_map()
+        return self._backref_sides.get(id(rel))
+
+    def registry_of(self, cls: MappedClass) -> str | None:
+        """Which declarative registry maps the class: `db.Model`, or a base by its file."""
+        key = id(cls)
+        if key not in self._registries:
+            self._registries[key] = None  # an inheritance cycle has no registry
+            self._registries[key] = self._find_registry(cls)
+        return self._registries[key]
+
+    def _find_registry(self, cls: MappedClass) -> str | None:
+        if cls.declarative_root:
+            return f"{cls.path}:{cls.name}"
+        for base in cls.bases:
+            if base.endswith(".Model") or base == "Model":
+                return "Model"
+            root = self._root_named(cls.path, base)
+            if root is not None:
+                return root
+            parent = self._base_class(cls, base)
+            if parent is not None:
+                found = self.registry_of(parent)
+                if found is not None:
+                    return found
+        return None
+
+    def _root_named(self, path: str, base: str) -> str | None:
+        """`Base` of `Base = declarative_base()`: in the same file or the one it came from."""
+        facts = self._files.get(path)
+        if facts is None or "." in base:
+            return None
+        if base in facts.roots:
+            return f"{path}:{base}"
+        module = _import_module(facts, base)
+        for other in self._files.values():
+            if base in other.roots and (module is None or _in_module_path(other.path, module)):
+                return f"{other.path}:{base}"
+        return None
+
+    def _base_class(self, cls: MappedClass, base: str) -> MappedClass | None:
+        """The class a base expression names, seen from the module of `cls`; never `cls`."""
+        facts = self._files.get(cls.path)
+        head, _, short = base.rpartition(".")
+        module = None
+        if facts is not None:
+            module = facts.imports.get(head) if head else _import_module(facts, short)
+        if head and module is None:
+            module = head  # `models.Asset` with `models` not imported by name: a guess
+        found = self._resolve(_Reference(short, module, None if head else cls.path))
+        if found is cls:
+            others = [c for c in self._names().get(short, []) if c is not cls]
+            return others[0] if len(others) == 1 else None
+        return found
+
+    def is_mapped(self, cls: MappedClass) -> bool:
         """Mapped: a declarative base is among its ancestors and it is not abstract."""
         if cls.abstract or cls.declarative_root:
             return False
-        return self._reaches_root(cls, _seen)
+        return self._reaches_root(cls, frozenset())
 
-    def _reaches_root(self, cls: MappedClass, seen: frozenset[str]) -> bool:
-        if cls.name in seen:
+    def _reaches_root(self, cls: MappedClass, seen: frozenset[int]) -> bool:
+        if id(cls) in seen:
             return False  # an inheritance cycle in half-written code
-        seen = seen | {cls.name}
+        seen = seen | {id(cls)}
         roots = self._roots()
         for base in cls.bases:
             if base in roots or base.endswith(".Model") or base == "Model":
                 return True
-            parent = self.class_named(base.rsplit(".", 1)[-1], near=cls.path)
+            parent = self._base_class(cls, base)
             if parent is not None and (parent.declarative_root or
                                        self._reaches_root(parent, seen)):
                 return True
@@ -243,15 +369,16 @@ class ModelIndex:
 
     def ancestors(self, cls: MappedClass) -> list[MappedClass]:
         """The class and the bases the index knows, nearest first (a simple MRO)."""
-        order, queue, seen = [], [cls], set()
+        order: list[MappedClass] = []
+        queue, seen = [cls], set()
         while queue:
             current = queue.pop(0)
-            if current.name in seen:
+            if id(current) in seen:
                 continue
-            seen.add(current.name)
+            seen.add(id(current))
             order.append(current)
             for base in current.bases:
-                parent = self.class_named(base.rsplit(".", 1)[-1], near=current.path)
+                parent = self._base_class(current, base)
                 if parent is not None:
                     queue.append(parent)
         return order
@@ -264,7 +391,7 @@ class ModelIndex:
                 short = base.rsplit(".", 1)[-1]
                 if base in roots or base.endswith(".Model") or short in _KNOWN_NEUTRAL:
                     continue
-                if self.class_named(short, near=ancestor.path) is None:
+                if self._base_class(ancestor, base) is None:
                     return True
         return False
 
@@ -305,7 +432,7 @@ class ModelIndex:
         for ancestor in self.ancestors(cls):
             if attribute in ancestor.relationships:
                 return ancestor.relationships[attribute]
-            found = self._backref_map().get(ancestor.name, {}).get(attribute)
+            found = self._backref_map().get(id(ancestor), {}).get(attribute)
             if found is not None:
                 return found
         return None
@@ -326,20 +453,26 @@ class ModelIndex:
         for facts in self._files.values():
             for cls in facts.classes.values():
                 names.update(cls.relationships)
-        for by_attribute in self._backref_map().values():
-            names.update(by_attribute)
+                for rel in cls.relationships.values():
+                    if rel.backref is not None:
+                        names.add(rel.backref.attribute)
         return names
 
-    def _backref_map(self) -> dict[str, dict[str, Relationship]]:
+    def _backref_map(self) -> dict[int, dict[str, Relationship]]:
+        """id(class) -> the relationships backrefs create on it, by attribute."""
         if self._backrefs is None:
-            created: dict[str, dict[str, Relationship]] = {}
+            created: dict[int, dict[str, Relationship]] = {}
+            sides: dict[int, tuple[MappedClass, Relationship]] = {}
+            self._backrefs = created  # target resolution below never reads backrefs
             for facts in self._files.values():
                 for cls in facts.classes.values():
                     for rel in cls.relationships.values():
-                        backref = getattr(rel, "_backref", None)
-                        if backref is not None and rel.target:
-                            created.setdefault(rel.target, {})[backref.attribute] = backref
-            self._backrefs = created
+                        target = self._target_class(rel) if rel.backref else None
+                        if rel.backref is None or target is None:
+                            continue  # no backref, or a target that is unknown or ambiguous
+                        created.setdefault(id(target), {})[rel.backref.attribute] = rel.backref
+                        sides[id(rel.backref)] = (target, rel)
+            self._backref_sides = sides
         return self._backrefs
 
     def is_collection(self, rel: Relationship) -> bool | None:
@@ -357,22 +490,17 @@ class ModelIndex:
         return self._direction_from_keys(rel)
 
     def _forward_of(self, backref: Relationship) -> Relationship | None:
-        owner = self.class_named(backref.target or "", near=backref.path)
-        if owner is None or backref.inverse is None:
-            return None
-        return owner.relationships.get(backref.inverse)
+        side = self._backref_side(backref)
+        return side[1] if side is not None else None
 
     def _direction_from_keys(self, rel: Relationship) -> bool | None:
         """One-to-many or many-to-one, from `remote_side` and the foreign keys."""
-        owner = self.class_named(rel.owner, near=rel.path)
-        target = self.class_named(rel.target or "", near=rel.path)
+        owner = self._owner_class(rel)
+        target = self._target_class(rel)
         if owner is None or target is None:
             return None
         if rel.self_referential:
             if rel.remote_side is None:
-                partner = self._partner(rel, target)
-                if partner is not None and partner.remote_side is not None:
-                    return True
                 return True  # SQLAlchemy's default for a self-reference: one-to-many
             return not self._names_primary_key(owner, rel.remote_side)
         local = self._foreign_tables(owner, rel.foreign_keys)
@@ -427,7 +555,36 @@ _KNOWN_NEUTRAL = {"object", "Generic", "ABC", "AsyncAttrs", "MappedAsDataclass",
 
 
 def _module_path(path: str) -> str:
-    return path[:-3] if path.endswith(".py") else path
+    stem = path[:-3] if path.endswith(".py") else path
+    return stem.replace("\\", "/")
+
+
+def _in_module_path(path: str, module: str) -> bool:
+    """Whether the file is the module (`a/b.py` for `a.b`) or inside that package."""
+    stem = _module_path(path)
+    tail = module.lstrip(".").replace(".", "/")
+    if not tail:
+        return False
+    if stem.endswith("/__init__"):
+        stem = stem[: -len("/__init__")]
+    return stem == tail or stem.endswith("/" + tail)
+
+
+def _in_module(candidates: list[MappedClass], module: str) -> list[MappedClass]:
+    """The classes defined in `module`; failing that, those in the package `module`."""
+    exact = [cls for cls in candidates if _in_module_path(cls.path, module)]
+    if exact:
+        return exact
+    tail = "/" + module.lstrip(".").replace(".", "/") + "/"
+    return [cls for cls in candidates if tail in "/" + _module_path(cls.path)]
+
+
+def _import_module(facts: FileModels, name: str) -> str | None:
+    """`app.models` when the file has `from app.models import Name`."""
+    qualified = facts.imports.get(name)
+    if qualified is None or "." not in qualified:
+        return None
+    return qualified.rsplit(".", 1)[0]
 
 
 def _snake_case(name: str) -> str:
@@ -435,13 +592,15 @@ def _snake_case(name: str) -> str:
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", first).lower()
 
 
-def _fingerprint(facts: FileModels) -> tuple:
+def _fingerprint(facts: FileModels) -> tuple[object, ...]:
     """What the models of a file mean, without positions: to tell a real change."""
     classes = []
     for cls in facts.classes.values():
         relationships = tuple(
-            (rel.attribute, rel.target, rel.lazy, rel.uselist, rel.secondary, rel.remote_side,
-             rel.inverse, repr(getattr(rel, "_backref", None) and rel._backref.lazy))  # type: ignore
+            (rel.attribute, rel.target, rel.target_module, rel.lazy, rel.uselist,
+             rel.secondary, rel.remote_side, rel.inverse,
+             None if rel.backref is None else (rel.backref.attribute, rel.backref.lazy,
+                                               rel.backref.uselist))
             for rel in cls.relationships.values()
         )
         classes.append((cls.name, cls.bases, cls.tablename, cls.abstract, cls.declarative_root,
@@ -449,13 +608,15 @@ def _fingerprint(facts: FileModels) -> tuple:
                         relationships, tuple(sorted(cls.indexed_names)), cls.table_args_opaque,
                         tuple(sorted(cls.other_members))))
     return (tuple(classes), tuple(sorted(facts.roots)), tuple(sorted(facts.aliases.items())),
-            tuple(sorted((k, tuple(sorted(v))) for k, v in facts.module_indexes.items())))
+            tuple(sorted((k, tuple(sorted(v))) for k, v in facts.module_indexes.items())),
+            tuple(sorted(facts.imports.items())))
 
 
 # -- reading one file -------------------------------------------------------------
 
 
-def _read_file(path: str, source: SourceFile) -> FileModels:
+def read_models(path: str, source: SourceFile) -> FileModels:
+    """The model facts of one file, as plain data (the index cache stores them)."""
     facts = FileModels(path)
     for node in source.tree.children:
         try:
@@ -463,7 +624,19 @@ def _read_file(path: str, source: SourceFile) -> FileModels:
         except (AttributeError, IndexError, TypeError, ValueError) as error:
             facts.skipped.append(f"line {node.start_pos[0]}: {error}")
             logger.info("%s:%s: model statement skipped (%s)", path, node.start_pos[0], error)
+    _keep_imports(facts, source)
     return facts
+
+
+def _keep_imports(facts: FileModels, source: SourceFile) -> None:
+    """The imports of the names that bases and aliases of the file refer to."""
+    used: set[str] = set(facts.aliases.values())
+    for cls in facts.classes.values():
+        used.update(base.split(".", 1)[0] for base in cls.bases)
+    if not used:
+        return  # no class of the file names anything that could be imported
+    names = ImportMap.of(source).names
+    facts.imports = {name: names[name] for name in sorted(used) if name in names}
 
 
 def _read_top_level(facts: FileModels, source: SourceFile, node: NodeOrLeaf) -> None:
@@ -685,13 +858,15 @@ def _foreign_table(argument: NodeOrLeaf) -> str | None:
     return None
 
 
-def _add_relationship(cls, source, name, name_node, call, annotation) -> None:
+def _add_relationship(cls: MappedClass, source: SourceFile, name: str, name_node: NodeOrLeaf,
+                      call: NodeOrLeaf, annotation: NodeOrLeaf | None) -> None:
     positional, keywords = _call_arguments(call)
-    target = _target_name(positional[0]) if positional else None
+    target, module = _target_name(positional[0], source) if positional else (None, None)
     uselist = _bool_literal(keywords.get("uselist"))
     if annotation is not None:
         annotated, is_list = _annotated_target(annotation)
-        target = target or annotated
+        if target is None and annotated is not None:
+            target, module = annotated, _imported_module(source, annotated)
         if uselist is None and annotated is not None:
             uselist = is_list
     rel = Relationship(
@@ -707,12 +882,13 @@ def _add_relationship(cls, source, name, name_node, call, annotation) -> None:
         foreign_keys=_names_in(keywords.get("foreign_keys")),
         inverse=_string_or_none(keywords.get("back_populates")),
         viewonly=_is_true(keywords.get("viewonly")),
+        target_module=module,
     )
     backref = keywords.get("backref")
     if backref is not None and target is not None:
-        rel._backref = _backref(rel, backref)  # type: ignore[attr-defined]
-        if rel._backref is not None:  # type: ignore[attr-defined]
-            rel.inverse = rel._backref.attribute  # type: ignore[attr-defined]
+        rel.backref = _backref(rel, backref)
+        if rel.backref is not None:
+            rel.inverse = rel.backref.attribute
     cls.relationships[name] = rel
 
 
@@ -755,13 +931,32 @@ def _lazy(node: NodeOrLeaf | None, callee: str | None) -> str:
     return _LAZY_VALUES.get(code, "unknown")
 
 
-def _target_name(node: NodeOrLeaf) -> str | None:
+def _target_name(node: NodeOrLeaf, source: SourceFile) -> tuple[str | None, str | None]:
+    """("Asset", "app.models") for `"app.models.Asset"`, `models.Asset` or an imported `Asset`.
+
+    A string is a name in SQLAlchemy's class registry, optionally module-qualified;
+    an expression is a class of this module or of the module it was imported from.
+    """
     if node.type == "string":
-        return _string_value(node).split(".")[-1] or None
+        module, _, name = _string_value(node).rpartition(".")
+        return (name or None), (module or None)
     if node.type == "lambdef":
-        return _target_name(node.children[-1])
+        return _target_name(node.children[-1], source)  # type: ignore[attr-defined]
     parts = dotted_parts(node)
-    return parts[-1] if parts else None
+    if not parts:
+        return None, None
+    if len(parts) == 1:
+        return parts[0], _imported_module(source, parts[0])
+    head = ImportMap.of(source).resolve(parts[0]) or parts[0]
+    return parts[-1], ".".join([head, *parts[1:-1]])
+
+
+def _imported_module(source: SourceFile, name: str) -> str | None:
+    """`app.models` when the file has `from app.models import Name`."""
+    qualified = ImportMap.of(source).resolve(name)
+    if qualified is None or "." not in qualified:
+        return None
+    return qualified.rsplit(".", 1)[0]
 
 
 def _annotated_target(annotation: NodeOrLeaf) -> tuple[str | None, bool]:

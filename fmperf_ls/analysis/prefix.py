@@ -335,11 +335,34 @@ def _index_owner(ctx: Context, index: Name, node) -> tuple[PyomoRule | None, Loo
         return rule, None
     anchor = node.chain if hasattr(node, "chain") else getattr(node, "statement", node)
     for loop in loops_around(anchor):
-        if loop.node is definition and definer in loop.target_names():
+        if loop.node is definition and _is_index_target(ctx, loop, definer):
             return (None, loop) if not _small(loop) else None
         if loop.node is definition:
             return None
     return None
+
+
+def _is_index_target(ctx: Context, loop: Loop, definer: Name) -> bool:
+    """`j` counts positions: `for j in range(...)`, `for j, x in enumerate(...)`, or a
+    Pyomo index set `for j in model.J`; an element of arbitrary data is no index."""
+    iterable = loop.iterable
+    targets = loop.target_names()
+    if iterable is None or definer not in targets:
+        return False
+    head = root_name(iterable)
+    is_call = iterable.type in ("atom_expr", "power") and len(iterable.children) == 2 and (
+        iterable.children[1].children[0].value == "("  # type: ignore[attr-defined]
+    )
+    if is_call and head == "range":
+        return loop.target is definer
+    if is_call and head == "enumerate":
+        return targets[0] is definer
+    from fmperf_ls.analysis.pyomo import uses_pyomo
+
+    dotted = iterable.type in ("atom_expr", "power") and all(
+        trailer.children[0].value == "." for trailer in iterable.children[1:]  # type: ignore
+    )
+    return dotted and loop.target is definer and uses_pyomo(ctx)
 
 
 def _small(loop: Loop) -> bool:

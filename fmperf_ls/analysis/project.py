@@ -3,47 +3,137 @@
 The index is updated file by file (`update`, `remove`), never rebuilt, so the
 language server can keep it current while the user types in a model file.
 Only files that can define mapped classes are parsed: a cheap text prefilter
-runs first, because parsing every file of a large tree costs seconds.
+runs first, because parsing every file of a large tree costs seconds. Modules
+listed in `extend-model-modules` skip the prefilter: a module of aliases
+(`Asset = GenericAsset`) or of subclasses of a base defined elsewhere has none
+of the words it looks for. With a cache folder, the facts of each parsed text
+are kept on disk by content, so an unchanged tree is indexed without parsing.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from fmperf_ls.analysis.models import ModelIndex, could_define_models
+from fmperf_ls.analysis.index_cache import IndexCache, content_key
+from fmperf_ls.analysis.models import FileModels, ModelIndex, could_define_models, read_models
 from fmperf_ls.analysis.source import SourceFile
 
 logger = logging.getLogger(__name__)
 
 
-class ProjectIndex:
-    """Workspace facts keyed by file path."""
+@dataclass
+class _Seen:
+    """What the index last took in for a path: a hash of its text, and its content key."""
 
-    def __init__(self, root: Path | None = None):
+    text_hash: int
+    key: str | None
+    """The content key of the facts in the index; None when the prefilter skipped it."""
+
+
+class ProjectIndex:
+    """Workspace facts keyed by file path.
+
+    `cache_dir`: a folder for the on-disk facts (e.g. `root / ".fmperf_cache"`);
+    None keeps everything in memory. `model_modules`: the `extend-model-modules`
+    setting, dotted module names, files or folders under `root`.
+    """
+
+    def __init__(self, root: Path | None = None, cache_dir: Path | None = None,
+                 model_modules: Iterable[str] = ()):
         self.root = root
         self.models = ModelIndex()
-        self._texts: dict[str, int] = {}
+        self._seen: dict[str, _Seen] = {}
+        self._cache = IndexCache(cache_dir) if cache_dir is not None else None
+        self._forced: set[str] = set()
+        self.parsed = 0
+        """How many texts were parsed (the rest came from the cache or the prefilter)."""
+        self.set_model_modules(model_modules)
 
-    def update(self, path: str, text: str, source: SourceFile | None = None) -> bool:
-        """Take in the current text of a file; True when the models it defines changed."""
-        key = hash(text)
-        if self._texts.get(path) == key:
-            return False
-        self._texts[path] = key
-        if not could_define_models(text):
+    # -- extend-model-modules ----------------------------------------------------------
+
+    def set_model_modules(self, entries: Iterable[str]) -> list[Path]:
+        """Index these modules whatever the prefilter says; returns their files.
+
+        The caller (a new setting in the server) passes the returned files to
+        `index_files` so that modules the prefilter skipped are read now.
+        """
+        entries = tuple(entries)
+        if not entries or self.root is None:
+            self._forced = set()
+            return []
+        from fmperf_ls.discovery import model_module_files  # discovery reads settings
+
+        files = model_module_files(entries, self.root)
+        self._forced = {os.path.realpath(path) for path in files}
+        for path, seen in list(self._seen.items()):
+            if seen.key is None and os.path.realpath(path) in self._forced:
+                del self._seen[path]  # skipped by the prefilter: read it on the next update
+        return files
+
+    def is_model_module(self, path: str) -> bool:
+        """Whether `extend-model-modules` names this file."""
+        return bool(self._forced) and os.path.realpath(path) in self._forced
+
+    # -- updates ----------------------------------------------------------------------
+
+    def update(self, path: str, text: str, source: SourceFile | None = None, *,
+               force: bool = False) -> bool:
+        """Take in the current text of a file; True when the models it defines changed.
+
+        `force` indexes the file even when the text prefilter would skip it, as
+        files named by `extend-model-modules` always are.
+        """
+        seen = self._seen.get(path)
+        text_hash = hash(text)
+        if seen is not None and seen.text_hash == text_hash and (seen.key or not force):
+            return False  # the same text as last time, already indexed as it should be
+        wanted = force or could_define_models(text) or self.is_model_module(path)
+        if not wanted:
+            self._seen[path] = _Seen(text_hash, None)
             return self.models.remove_file(path)
+        key = content_key(text)
+        self._seen[path] = _Seen(text_hash, key)
+        facts = self._facts(path, text, source, key)
+        if facts is None:
+            return self.models.remove_file(path)
+        return self.models.update_facts(path, facts)
+
+    def _facts(self, path: str, text: str, source: SourceFile | None,
+               key: str) -> FileModels | None:
+        """The facts of the text: from the cache when it knows them, else parsed."""
+        if self._cache is not None:
+            cached = self._cache.get(key, path)
+            if cached is not None:
+                return cached
         try:
             parsed = source if source is not None else SourceFile(text, path)
-            return self.models.update_file(path, parsed)
+            facts = read_models(path, parsed)
         except Exception:  # a broken model file must not take the index down
             logger.exception("indexing %s failed; its models are skipped", path)
-            return self.models.remove_file(path)
+            return None
+        self.parsed += 1
+        if self._cache is not None:
+            self._cache.put(key, facts)
+        return facts
 
     def remove(self, path: str) -> bool:
-        self._texts.pop(path, None)
+        self._seen.pop(path, None)
         return self.models.remove_file(path)
+
+    def save_cache(self) -> None:
+        """Write newly parsed facts to the cache folder (a no-op without one).
+
+        Called after indexing a batch of files, not on every keystroke: only the
+        facts of the texts indexed now (and a bounded number of older ones) are kept.
+        """
+        if self._cache is None:
+            return  # no cache folder: facts live in memory only
+        live = {seen.key for seen in self._seen.values() if seen.key is not None}
+        self._cache.save(live)
 
     def index_files(self, paths: Iterable[Path]) -> int:
         """Read and index files from disk; returns how many define models."""
@@ -56,4 +146,5 @@ class ProjectIndex:
                 continue
             self.update(str(path), text)
             count += self.models.defines_models(str(path))
+        self.save_cache()
         return count

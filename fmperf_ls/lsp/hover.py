@@ -23,8 +23,7 @@ def hover(
     """Markdown for every finding under the cursor; None where nothing is flagged."""
     at = codec.from_lsp(source, position)
     here = [finding for finding in findings if contains(finding.range, at)]
-    pages = [_page(finding, rules) for finding in here]
-    pages = [page for page in pages if page]
+    pages = [page for page in (_page(finding, rules) for finding in here) if page]
     if not pages:
         return None  # nothing flagged here: let the other servers answer alone
     innermost = min(here, key=lambda finding: (finding.range.end.line - finding.range.start.line,

@@ -65,8 +65,8 @@ def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
     """Typed settings and one line per rejected key; unknown keys are only logged."""
     table = unwrap(raw)
     if table is None:
-        problems = [] if raw is None else [f"expected an object, got {type(raw).__name__}"]
-        return EditorSettings(), problems
+        shape = [] if raw is None else [f"expected an object, got {type(raw).__name__}"]
+        return EditorSettings(), shape
     problems: list[str] = []
     values: dict[str, Any] = {}
     _parse_rule_keys(table, values, problems)

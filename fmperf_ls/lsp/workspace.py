@@ -32,6 +32,7 @@ from fmperf_ls.config import ConfigProblem, Settings, find_pyproject, load_pypro
 from fmperf_ls.engine import Engine, Report
 from fmperf_ls.lsp.convert import PositionCodec, path_of, uri_of
 from fmperf_ls.lsp.diagnostics import config_diagnostics, to_diagnostics
+from fmperf_ls.lsp.incremental import DocumentSource, forget
 from fmperf_ls.lsp.settings import EditorSettings, parse_editor_settings
 from fmperf_ls.lsp.worker import DOCUMENT, INDEX, Worker
 from fmperf_ls.rules import all_rules
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 WAIT_SECONDS = 10.0
 """How long a pull, hover or code action waits for the analysis of the current text."""
 INDEX_CHUNK = 8
+JEDI_DELAY_SECONDS = 0.3
+"""The jedi pass waits for a pause in typing, so it never competes with the first pass."""
 MAX_LINES = 20_000
 """Longer files (generated code, data dumps) are skipped: parsing one costs many seconds
 and would hold every other document's diagnostics back for as long."""
@@ -247,6 +250,7 @@ class Session:
                 waiter.set_result(None)
         if not self.client.pulls:
             self.client.publish(uri, None, [])
+        self.fast.submit(DOCUMENT, forget, uri)  # on the worker: it owns parso's cache entry
         if document.python:
             self._spawn(self._reindex([document.path]))
 
@@ -277,6 +281,8 @@ class Session:
         except Exception:  # a bug here must cost one result, not the server
             logger.exception("analysis of %s failed", document.uri)
             return
+        if result is None:
+            return  # the text changed while this pass waited: the newer pass decides
         if models_changed and generation == self.generation:
             logger.info("models changed in %s; checking open files again", document.path)
             self._recheck_all()
@@ -286,9 +292,11 @@ class Session:
 
     def _first_pass(
         self, engine: Engine, document: Document, version: int, text: str, generation: int
-    ) -> tuple[Result, bool]:
+    ) -> tuple[Result | None, bool]:
         """Runs on the fast worker: index update, then a check without jedi."""
-        source = SourceFile(text, document.path, version)
+        if document.version != version:
+            return None, False  # typed over while queued: checking it would be wasted
+        source = DocumentSource(text, document.path, version, document.uri)
         if not document.python:
             return Result(version, generation, source, (), []), False
         lines = text.count("\n") + 1
@@ -298,7 +306,7 @@ class Session:
                 logger.warning("%s has %s lines (over %s): not checked", document.path, lines,
                                MAX_LINES)
             return Result(version, generation, source, (), []), False
-        changed = self.project.update(document.path, text, source)
+        changed = self.project.update(document.path, text)  # the index keeps its own tree
         self._probe.asked = False
         report = engine.check(source)
         self._log_failures(report)
@@ -309,19 +317,24 @@ class Session:
         return result, changed
 
     async def _second_pass(self, uri: str, first: Result) -> None:
+        """The check again with jedi, once the user pauses; published only if it differs."""
+        await asyncio.sleep(JEDI_DELAY_SECONDS)
+        document = self.documents.get(uri)
+        if document is None or document.version != first.version:
+            return  # typed over: the next first pass will ask for its own jedi pass
         engine = self.slow_engine
+        source = SourceFile(first.source.text, first.source.path, first.version)
         try:
-            report = await self.slow.run(DOCUMENT, engine.check, first.source)
+            report = await self.slow.run(DOCUMENT, engine.check, source)
         except Exception:  # jedi or a rule failed: the first pass stands
             logger.exception("jedi pass over %s failed", uri)
             return
-        diagnostics = await self.fast.run(
-            DOCUMENT, to_diagnostics, report.findings, first.source, self.codec
-        )
+        diagnostics = to_diagnostics(report.findings, source, self.codec)
         if diagnostics == first.diagnostics:
             return  # jedi changed nothing: no second publish
         second = replace(
-            first, findings=tuple(report.findings), diagnostics=diagnostics, with_jedi=True
+            first, source=source, findings=tuple(report.findings), diagnostics=diagnostics,
+            with_jedi=True,
         )
         if self._store(uri, second) and self.client.pulls and self.ready:
             self.client.refresh()

@@ -1,8 +1,12 @@
 """pandas rules (FMP2xx): chained indexing, repeated work, row-by-row loops.
 
-Every rule here fires only when the receiver is known to be a DataFrame or a
-Series (see `analysis.infer`): `config["a"]["b"]`, JSON records, numpy
-`a[i][j]` and `frames[i][mask]` are never chained indexing.
+FMP201 chained indexing, FMP202 length of a boolean filter, FMP203 repeated
+computation, FMP204 row-by-row writes, FMP205 row iteration, FMP206 growing a
+frame in a loop. Every rule here fires only when the receiver is known to be
+a DataFrame or a Series (see `analysis.infer`): `config["a"]["b"]`, JSON
+records, numpy `a[i][j]` and `frames[i][mask]` are never findings. The fixes
+are proven by tests/test_pandas_fix_proofs.py, which runs each example before
+and after its fix on generated frames.
 """
 
 from __future__ import annotations
@@ -10,9 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from parso.tree import NodeOrLeaf
+from typing import TYPE_CHECKING, Any
 
 from fmperf_ls.analysis.infer import Kind, key_keeps_rows
 from fmperf_ls.analysis.scopes import definitions_before, loops_around, scope_of
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+Node = Any
+"""A parso node or leaf: which of `children`/`value` it has depends on its `type`,
+which every helper checks before reading them, so static types add nothing."""
+
 _PANDAS_WORDS = ("pandas", "DataFrame", "Series")
 
 _MASK_METHODS = {"isin", "isna", "notna", "isnull", "notnull", "between", "duplicated",
@@ -46,15 +52,15 @@ _MASK_METHODS = {"isin", "isna", "notna", "isnull", "notnull", "between", "dupli
 class ChainedAccess:
     """`base[first][second]` or `base.loc[first][second]` on a DataFrame."""
 
-    chain: NodeOrLeaf
+    chain: Node
     base_end: int  # index in chain.children after the base expression
     indexer: str | None  # "loc" or "iloc" when the first key goes through one
-    first: NodeOrLeaf
-    second: NodeOrLeaf
+    first: Node
+    second: Node
     span: Range
 
 
-def is_boolean_mask(node: NodeOrLeaf, depth: int = 0) -> bool:
+def is_boolean_mask(node: Node, depth: int = 0) -> bool:
     """Whether `node` is certainly a boolean condition, from its syntax or its definition."""
     if node.type in ("comparison", "and_expr", "expr", "xor_expr", "not_test"):
         return True
@@ -81,7 +87,7 @@ def is_boolean_mask(node: NodeOrLeaf, depth: int = 0) -> bool:
     return False
 
 
-def is_label(node: NodeOrLeaf) -> bool:
+def is_label(node: Node) -> bool:
     """A column label written as a literal: a string or a list of strings."""
     if node.type in ("string", "strings"):
         return True
@@ -92,7 +98,7 @@ def is_label(node: NodeOrLeaf) -> bool:
     return False
 
 
-def chained_accesses(ctx: Context, chain: NodeOrLeaf) -> Iterator[ChainedAccess]:
+def chained_accesses(ctx: Context, chain: Node) -> Iterator[ChainedAccess]:
     """Each place in an `a.b[x][y]` chain where a DataFrame is indexed twice in a row."""
     children = chain.children  # type: ignore[attr-defined]
     for index in range(1, len(children) - 1):
@@ -101,7 +107,7 @@ def chained_accesses(ctx: Context, chain: NodeOrLeaf) -> Iterator[ChainedAccess]
             yield access
 
 
-def _access_at(ctx: Context, chain: NodeOrLeaf, index: int) -> ChainedAccess | None:
+def _access_at(ctx: Context, chain: Node, index: int) -> ChainedAccess | None:
     children = chain.children  # type: ignore[attr-defined]
     indexer = None
     subscripts = index
@@ -123,7 +129,7 @@ def _access_at(ctx: Context, chain: NodeOrLeaf, index: int) -> ChainedAccess | N
     return ChainedAccess(chain, index, indexer, keys[0], keys[1], span)
 
 
-def _costly_read(indexer: str | None, first: NodeOrLeaf, second: NodeOrLeaf) -> bool:
+def _costly_read(indexer: str | None, first: Node, second: Node) -> bool:
     """Whether reading `base[first][second]` builds an intermediate worth avoiding.
 
     Rows first (a mask, a list, or one `.loc`/`.iloc` row) copy or box every
@@ -141,17 +147,17 @@ def _costly_read(indexer: str | None, first: NodeOrLeaf, second: NodeOrLeaf) -> 
     return is_label(first) and is_boolean_mask(second)
 
 
-def _chain_prefix(chain: NodeOrLeaf, end: int) -> NodeOrLeaf:
+def _chain_prefix(chain: Node, end: int) -> Node:
     from fmperf_ls.analysis.infer import _prefix
 
     return _prefix(chain, end)
 
 
-def _is_subscript(trailer: NodeOrLeaf) -> bool:
+def _is_subscript(trailer: Node) -> bool:
     return trailer.type == "trailer" and trailer.children[0].value == "["  # type: ignore
 
 
-def _is_attribute(trailer: NodeOrLeaf, names: tuple[str, ...]) -> bool:
+def _is_attribute(trailer: Node, names: tuple[str, ...]) -> bool:
     return (
         trailer.type == "trailer"
         and trailer.children[0].value == "."  # type: ignore[attr-defined]
@@ -159,7 +165,7 @@ def _is_attribute(trailer: NodeOrLeaf, names: tuple[str, ...]) -> bool:
     )
 
 
-def _is_assignment_target(chain: NodeOrLeaf) -> bool:
+def _is_assignment_target(chain: Node) -> bool:
     parent = chain.parent
     if parent is None or parent.type != "expr_stmt":
         return False
@@ -284,8 +290,8 @@ class ChainedIndexing(Rule):
             frame = pd.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
             frame[1:3]["a"] = 0
             row_value = frame.iloc[0]["b"]
-            frame.iloc[0, frame.columns.get_loc("a")] = 9
-            frame.loc[2, "b"] += 1
+            frame.iat[0, frame.columns.get_loc("a")] = 9
+            frame.at[2, "b"] += 1
             """,
             note="a slice first and a positional row get no fix; a column's indexer does",
         ),
@@ -347,29 +353,33 @@ class ChainedIndexing(Rule):
         return self.finding(access.span, message, fix=fix)
 
 
-def _column_indexer_write(ctx: Context, chain: NodeOrLeaf):
+def _column_indexer_write(ctx: Context, chain: Node):
     """`df["col"].iloc[k] = v` (or .loc/.at/.iat): a write into a column's temporary Series."""
     children = chain.children  # type: ignore[attr-defined]
     if len(children) < 4 or not _is_subscript(children[-1]):
-        return None
+        return None  # not a subscripted write
     if not (_is_attribute(children[-2], ("loc", "iloc", "at", "iat"))
             and _is_subscript(children[-3])):
-        return None
+        return None  # not `[col].<indexer>[key]`
     key, column = children[-1].children[1], children[-3].children[1]
     if key.type == "subscriptlist" or column.type == "subscript":
         return None  # a frame's two-key write, or a slice of rows first
     base = _chain_prefix(chain, len(children) - 3)
     if ctx.infer.kind(base) is not Kind.FRAME:
-        return None
+        return None  # dicts, lists and unknown receivers
     return base, children[-2].children[1].value, key, column
 
 
-def write_finding(rule: Rule, ctx: Context, chain: NodeOrLeaf, base: NodeOrLeaf, indexer: str,
-                  key: NodeOrLeaf, column: NodeOrLeaf) -> Finding:
+def write_finding(rule: Rule, ctx: Context, chain: Node, base: Node, indexer: str,
+                  key: Node, column: Node) -> Finding:
     """The error for `df[col].<indexer>[key] = v`, fixed to one indexer on the frame."""
     source = ctx.source
     base_text, key_text = source.code_of(base), source.code_of(key)
     column_text = source.code_of(column)
+    if key.type in ("number", "string", "strings") or key.type == "factor" and (
+        key.children[1].type == "number"  # type: ignore[attr-defined]
+    ):
+        indexer = {"loc": "at", "iloc": "iat"}.get(indexer, indexer)  # one cell: any value fits
     if indexer in ("loc", "at"):
         text = f"{base_text}.{indexer}[{key_text}, {column_text}]"
     else:
@@ -409,7 +419,7 @@ def _loc_fix(ctx: Context, access: ChainedAccess, writes: bool) -> Fix | None:
     return Fix(f"Use {text}", (Edit(access.span, text),), safety)
 
 
-def _keeps_rows(key: NodeOrLeaf) -> bool:
+def _keeps_rows(key: Node) -> bool:
     """`.loc[rows]` gives a frame (not a row Series) for masks, slices and lists."""
     return key_keeps_rows(key) or is_boolean_mask(key)
 
@@ -420,11 +430,11 @@ _FRAMES = (Kind.FRAME, Kind.SERIES)
 _ROW_LOOPS = ("iterrows", "itertuples")
 
 
-def _code(node: NodeOrLeaf) -> str:
+def _code(node: Node) -> str:
     return node.get_code(include_prefix=False)
 
 
-def _leaves_of(node: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
+def _leaves_of(node: Node) -> Iterator[Node]:
     """Every leaf of `node`, in source order (a leaf is its own only leaf)."""
     stack = [node]
     while stack:
@@ -436,16 +446,16 @@ def _leaves_of(node: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
             stack.extend(reversed(children))
 
 
-def _tokens(nodes: list[NodeOrLeaf]) -> str:
+def _tokens(nodes: list[Node]) -> str:
     """The nodes' text with layout removed: two spellings of one expression compare equal."""
     return " ".join(leaf.value for node in nodes for leaf in _leaves_of(node))  # type: ignore
 
 
-def _is_call(trailer: NodeOrLeaf) -> bool:
+def _is_call(trailer: Node) -> bool:
     return trailer.type == "trailer" and trailer.children[0].value == "("  # type: ignore
 
 
-def _arguments(call: NodeOrLeaf) -> list[NodeOrLeaf]:
+def _arguments(call: Node) -> list[Node]:
     """The arguments of a `(...)` trailer, positional and keyword, in order."""
     if len(call.children) < 3:  # type: ignore[attr-defined]
         return []
@@ -453,20 +463,20 @@ def _arguments(call: NodeOrLeaf) -> list[NodeOrLeaf]:
     return [node for node in inner.children[::2]] if inner.type == "arglist" else [inner]
 
 
-def _keyword(call: NodeOrLeaf, name: str) -> NodeOrLeaf | None:
+def _keyword(call: Node, name: str) -> Node | None:
     """The value of keyword argument `name` in a call trailer."""
     for argument in _arguments(call):
-        parts = argument.children if argument.type == "argument" else ()  # type: ignore
+        parts = argument.children if argument.type == "argument" else []
         if len(parts) == 3 and _is_name(parts[0], name) and _is_operator(parts[1], "="):
-            return argument.children[2]  # type: ignore[attr-defined]
+            return parts[2]
     return None
 
 
-def _positional(call: NodeOrLeaf) -> list[NodeOrLeaf]:
+def _positional(call: Node) -> list[Node]:
     return [argument for argument in _arguments(call) if argument.type != "argument"]
 
 
-def _is_builtin(name: NodeOrLeaf, ctx: Context) -> bool:
+def _is_builtin(name: Node, ctx: Context) -> bool:
     """`len` (or another builtin) that no import or definition in the file rebinds."""
     if name.type != "name" or ctx.imports.resolve(name.value) is not None:  # type: ignore
         return False
@@ -474,7 +484,7 @@ def _is_builtin(name: NodeOrLeaf, ctx: Context) -> bool:
     return not any(candidate.is_definition() for candidate in used)
 
 
-def _statement_of(node: NodeOrLeaf) -> NodeOrLeaf:
+def _statement_of(node: Node) -> Node:
     """The simple or compound statement that holds `node` directly in a block."""
     current = node
     while current.parent is not None and current.parent.type not in ("suite", "file_input"):
@@ -482,12 +492,12 @@ def _statement_of(node: NodeOrLeaf) -> NodeOrLeaf:
     return current
 
 
-def _indent_of(source, node: NodeOrLeaf) -> str:
+def _indent_of(source, node: Node) -> str:
     line = source.line_text(node.start_pos[0] - 1)
     return line[: len(line) - len(line.lstrip())]
 
 
-def _fresh_name(node: NodeOrLeaf, wanted: str) -> str:
+def _fresh_name(node: Node, wanted: str) -> str:
     """`wanted`, or `wanted_2`, ... : a name the module does not use anywhere yet."""
     used = node.get_root_node().get_used_names()  # type: ignore[attr-defined]
     candidate, number = wanted, 1
@@ -497,7 +507,7 @@ def _fresh_name(node: NodeOrLeaf, wanted: str) -> str:
     return candidate
 
 
-def _row_filter(ctx: Context, chain: NodeOrLeaf, end: int) -> tuple[int, NodeOrLeaf] | None:
+def _row_filter(ctx: Context, chain: Node, end: int) -> tuple[int, Node] | None:
     """`(receiver_end, mask)` when `chain.children[end - 1]` is `[mask]` or `.loc[mask]`.
 
     Only a one-dimensional boolean mask counts: a boolean frame as key keeps
@@ -506,7 +516,7 @@ def _row_filter(ctx: Context, chain: NodeOrLeaf, end: int) -> tuple[int, NodeOrL
     children = chain.children  # type: ignore[attr-defined]
     trailer = children[end - 1]
     if end < 2 or not _is_subscript(trailer):
-        return None
+        return None  # the last step is not a subscript
     mask = trailer.children[1]
     receiver_end = end - 1
     if receiver_end >= 2 and _is_attribute(children[receiver_end - 1], ("loc",)):
@@ -520,7 +530,7 @@ def _row_filter(ctx: Context, chain: NodeOrLeaf, end: int) -> tuple[int, NodeOrL
     return receiver_end, mask
 
 
-def _mask_count(source, mask: NodeOrLeaf) -> str:
+def _mask_count(source, mask: Node) -> str:
     """`int(mask.sum())`, parenthesizing an operator expression."""
     text = source.code_of(mask)
     if mask.type not in ("name", "atom_expr", "power", "atom") or mask.type == "power" and (
@@ -530,7 +540,7 @@ def _mask_count(source, mask: NodeOrLeaf) -> str:
     return f"int({text}.sum())"
 
 
-def _aligned_with(ctx: Context, mask: NodeOrLeaf, root: str, depth: int = 0) -> bool:
+def _aligned_with(ctx: Context, mask: Node, root: str, depth: int = 0) -> bool:
     """Whether `mask` is built from `root` alone, so that it shares its index exactly.
 
     A mask built from another object is aligned on labels by pandas: rows of
@@ -553,12 +563,12 @@ def _aligned_with(ctx: Context, mask: NodeOrLeaf, root: str, depth: int = 0) -> 
     return False
 
 
-def _mask_definition_aligned(ctx: Context, mask: NodeOrLeaf, root: str, depth: int) -> bool:
+def _mask_definition_aligned(ctx: Context, mask: Node, root: str, depth: int) -> bool:
     """A mask held in a name: its value is built from `root`, not rebound in between."""
     definitions = definitions_before(mask)  # type: ignore[arg-type]
     statement = definitions[0].get_definition() if definitions else None
     if statement is None or statement.type != "expr_stmt" or len(statement.children) != 3:
-        return False
+        return False  # a mask from a parameter or a loop: origin unknown
     rebinds = [
         name for name in definitions_before(_root_leaf_after(mask, root) or mask)  # type: ignore
         if name.value == root and statement.end_pos <= name.start_pos < mask.start_pos
@@ -566,7 +576,7 @@ def _mask_definition_aligned(ctx: Context, mask: NodeOrLeaf, root: str, depth: i
     return not rebinds and _aligned_with(ctx, statement.children[2], root, depth + 1)
 
 
-def _root_leaf_after(mask: NodeOrLeaf, root: str) -> NodeOrLeaf | None:
+def _root_leaf_after(mask: Node, root: str) -> Node | None:
     """The `root` name read right after the mask (its receiver), to ask what was bound."""
     chain = mask.parent.parent if mask.parent is not None else None
     if chain is None or chain.type not in ("atom_expr", "power"):
@@ -717,22 +727,22 @@ class LengthOfFilter(Rule):
             if found is not None:
                 yield found
 
-    def _length_call(self, ctx: Context, chain: NodeOrLeaf) -> Finding | None:
+    def _length_call(self, ctx: Context, chain: Node) -> Finding | None:
         children = chain.children  # type: ignore[attr-defined]
         if len(children) < 2 or children[0].type != "name" or children[0].value != "len":
-            return None
+            return None  # not a call of len
         call = children[1]
         if not _is_call(call) or len(_arguments(call)) != 1:
-            return None
+            return None  # len() of nothing, or of several things
         argument = _arguments(call)[0]
         if argument.type not in ("atom_expr", "power") or not _is_builtin(children[0], ctx):
             return None  # not the builtin len of a subscripted expression
         found = _row_filter(ctx, argument, len(argument.children))  # type: ignore
         if found is None:
-            return None
+            return None  # not a one-dimensional boolean filter
         return self._report(ctx, argument, found, Range.between(children[0], call))
 
-    def _shape_rows(self, ctx: Context, chain: NodeOrLeaf) -> Finding | None:
+    def _shape_rows(self, ctx: Context, chain: Node) -> Finding | None:
         children = chain.children  # type: ignore[attr-defined]
         for index in range(2, len(children) - 1):
             if not (_is_attribute(children[index], ("shape",)) and _is_subscript(
@@ -745,7 +755,7 @@ class LengthOfFilter(Rule):
                 return self._report(ctx, chain, found, span)
         return None
 
-    def _report(self, ctx: Context, chain: NodeOrLeaf, found, span: Range) -> Finding:
+    def _report(self, ctx: Context, chain: Node, found, span: Range) -> Finding:
         receiver_end, mask = found
         receiver = _chain_prefix(chain, receiver_end)
         text = _mask_count(ctx.source, mask)
@@ -766,25 +776,25 @@ class LengthOfFilter(Rule):
 class Growth:
     """`acc = pd.concat([acc, piece, ...], **options)` inside a loop."""
 
-    statement: NodeOrLeaf  # the expr_stmt
-    value: NodeOrLeaf  # the concat call expression
+    statement: Node  # the expr_stmt
+    value: Node  # the concat call expression
     accumulator: str
-    loop: NodeOrLeaf  # the innermost for/while statement
-    pieces: tuple[NodeOrLeaf, ...]  # list elements after the accumulator
+    loop: Node  # the innermost for/while statement
+    pieces: tuple[Node, ...]  # list elements after the accumulator
     first: bool  # whether the accumulator is the first element
 
 
 _RESETS = ("DataFrame", "Series")
 
 
-def _concat_growth(ctx: Context, statement: NodeOrLeaf) -> Growth | None:
+def _concat_growth(ctx: Context, statement: Node) -> Growth | None:
     """The accumulating concat, or None for any other assignment."""
     children = statement.children  # type: ignore[attr-defined]
     if len(children) != 3 or children[0].type != "name" or not _is_operator(children[1], "="):
-        return None
+        return None  # not `name = value`
     target, value = children[0], _concat_in(ctx, children[2])
     if value is None:
-        return None
+        return None  # no pd.concat here
     listed = _listed(_positional(value.children[-1])[:1])
     if listed is None:
         return None  # concat of a variable or a generator: no accumulator to see
@@ -798,37 +808,37 @@ def _concat_growth(ctx: Context, statement: NodeOrLeaf) -> Growth | None:
     return Growth(statement, value, target.value, loops[0].node, pieces, names[0] == 0)
 
 
-def _concat_in(ctx: Context, value: NodeOrLeaf) -> NodeOrLeaf | None:
+def _concat_in(ctx: Context, value: Node) -> Node | None:
     """The `pd.concat(...)` call that is the value, or a branch of a conditional value."""
     if value.type == "test":
         branches = value.children[0], value.children[-1]  # type: ignore[attr-defined]
         return next(filter(None, (_concat_in(ctx, branch) for branch in branches)), None)
     if value.type not in ("atom_expr", "power") or not _is_call(value.children[-1]):  # type: ignore
-        return None
+        return None  # not a call
     callee = _chain_prefix(value, len(value.children) - 1)  # type: ignore[attr-defined]
     return value if ctx.imports.qualified(callee) == "pandas.concat" else None
 
 
-def _listed(arguments: list[NodeOrLeaf]) -> list[NodeOrLeaf] | None:
+def _listed(arguments: list[Node]) -> list[Node] | None:
     """The elements of a list or tuple display passed as the one argument."""
     if len(arguments) != 1 or arguments[0].type != "atom":
-        return None
+        return None  # objects passed as a variable or generator
     atom = arguments[0]
     if atom.children[0].value not in ("[", "(") or len(atom.children) != 3:  # type: ignore
-        return None
+        return None  # not a list or tuple display
     content = atom.children[1]  # type: ignore[attr-defined]
     if content.type == "testlist_comp":
         if any(child.type in ("sync_comp_for", "comp_for") for child in content.children):
-            return None
+            return None  # a comprehension: one concat of many pieces
         return list(content.children[::2])
     return [content]
 
 
-def _is_name(node: NodeOrLeaf, name: str) -> bool:
+def _is_name(node: Node, name: str) -> bool:
     return node.type == "name" and node.value == name  # type: ignore[attr-defined]
 
 
-def _assignments_in(node: NodeOrLeaf, name: str) -> list[NodeOrLeaf]:
+def _assignments_in(node: Node, name: str) -> list[Node]:
     """Statements in `node` that bind `name`, besides `for` targets."""
     found = []
     for leaf in _leaves_of(node):
@@ -877,7 +887,7 @@ def _size_guarded(growth: Growth) -> bool:
 def _grow_fix(ctx: Context, growth: Growth) -> Fix | None:
     """Collect the pieces in a list and concatenate once after the loop."""
     if not _canonical_growth(ctx, growth):
-        return None
+        return None  # the pattern is not the plain one the fix handles
     source, loop, acc = ctx.source, growth.loop, growth.accumulator
     parts = _fresh_name(loop, f"{acc}_parts")
     indent = _indent_of(source, loop)
@@ -918,11 +928,11 @@ def _canonical_growth(ctx: Context, growth: Growth) -> bool:
     if any(not _inside_node(leaf, growth.statement) for leaf in uses):
         return False  # the accumulator is read or set elsewhere in the loop
     if not all(_fresh_piece(ctx, growth, piece) for piece in growth.pieces):
-        return False
+        return False  # a piece refilled in place would be collected n times
     return _set_before(loop, acc) and not _guarded(loop) and not _declared_global(loop, acc)
 
 
-def _fresh_piece(ctx: Context, growth: Growth, piece: NodeOrLeaf) -> bool:
+def _fresh_piece(ctx: Context, growth: Growth, piece: Node) -> bool:
     """A piece is a new object each iteration and is not changed after the concat.
 
     concat copies the piece at once; a collected piece is copied only after the
@@ -942,14 +952,14 @@ def _fresh_piece(ctx: Context, growth: Growth, piece: NodeOrLeaf) -> bool:
     return not any(_changes(ctx, leaf) for leaf in loop_uses)
 
 
-def _is_fresh_value(value: NodeOrLeaf) -> bool:
+def _is_fresh_value(value: Node) -> bool:
     """A call's result or a display: a new object (`pd.DataFrame(...)`, `load(path)`)."""
     if value.type in ("atom_expr", "power"):
         return _is_call(value.children[-1])  # type: ignore[attr-defined]
     return False
 
 
-def _inside_node(node: NodeOrLeaf, container: NodeOrLeaf) -> bool:
+def _inside_node(node: Node, container: Node) -> bool:
     current = node
     while current is not None:
         if current is container:
@@ -958,7 +968,7 @@ def _inside_node(node: NodeOrLeaf, container: NodeOrLeaf) -> bool:
     return False
 
 
-def _set_before(loop: NodeOrLeaf, name: str) -> bool:
+def _set_before(loop: Node, name: str) -> bool:
     """The statement before the loop in its block binds `name`, or one earlier does."""
     siblings = loop.parent.children  # type: ignore[union-attr]
     before = siblings[: siblings.index(loop)]
@@ -970,7 +980,7 @@ def _set_before(loop: NodeOrLeaf, name: str) -> bool:
     return False
 
 
-def _guarded(node: NodeOrLeaf) -> bool:
+def _guarded(node: Node) -> bool:
     """Inside a `try`: an exception midway would leave a different accumulator."""
     parent = node.parent
     while parent is not None and parent.type not in ("funcdef", "classdef", "file_input"):
@@ -980,7 +990,7 @@ def _guarded(node: NodeOrLeaf) -> bool:
     return False
 
 
-def _declared_global(node: NodeOrLeaf, name: str) -> bool:
+def _declared_global(node: Node, name: str) -> bool:
     scope = scope_of(node)
     for statement in inner_nodes(scope):
         if statement.type in ("global_stmt", "nonlocal_stmt") and any(
@@ -990,22 +1000,22 @@ def _declared_global(node: NodeOrLeaf, name: str) -> bool:
     return False
 
 
-def _enlargement(ctx: Context, statement: NodeOrLeaf) -> NodeOrLeaf | None:
+def _enlargement(ctx: Context, statement: Node) -> Node | None:
     """`frame.loc[len(frame)] = row` in a loop: the target, else None."""
     target, operator = statement.children[:2]  # type: ignore[attr-defined]
     if target.type not in ("atom_expr", "power") or not _is_operator(operator, "="):
-        return None
+        return None  # not a plain assignment to a subscripted target
     children = target.children  # type: ignore[attr-defined]
     if len(children) != 3 or children[0].type != "name":
-        return None
+        return None  # not `frame.loc[key]`
     if not (_is_attribute(children[1], ("loc",)) and _is_subscript(children[2])):
-        return None
+        return None  # not `frame.loc[key]`
     key, frame = children[2].children[1], children[0].value
     if _code(key).replace(" ", "") not in (f"len({frame})", f"{frame}.shape[0]",
                                             f"len({frame}.index)"):
-        return None
+        return None  # a key other than the next row
     if ctx.infer.kind(children[0]) is not Kind.FRAME:
-        return None
+        return None  # dicts and unknown receivers
     loops = [loop for loop in loops_around(statement) if loop.kind != "comprehension"]
     return target if loops else None
 
@@ -1016,7 +1026,7 @@ class GrowingFrame(Rule):
     name = "growing-frame-in-loop"
     summary = "A frame grown by concat or enlargement in a loop is copied every time"
     severity = Severity.WARNING
-    prefilter = ("concat", "append", ".loc[len(")
+    prefilter = ("concat", "append", ".loc[len(", "shape[0]]")
     docs = RuleDocs(
         what=(
             "Finds a DataFrame or Series grown inside a loop: `acc = pd.concat([acc, piece])`, "
@@ -1178,26 +1188,26 @@ def _is_concat(ctx: Context, growth: Growth) -> bool:
     return ctx.imports.qualified(callee) == "pandas.concat"
 
 
-def _append_growth(ctx: Context, statement: NodeOrLeaf) -> Growth | None:
+def _append_growth(ctx: Context, statement: Node) -> Growth | None:
     """`acc = acc.append(piece)` (pandas < 2) or `acc._append(piece)` in a loop."""
     children = statement.children  # type: ignore[attr-defined]
     if len(children) != 3 or children[0].type != "name" or not _is_operator(children[1], "="):
-        return None
+        return None  # not `name = value`
     value, name = children[2], children[0].value
     if value.type not in ("atom_expr", "power") or len(value.children) != 3:
-        return None
+        return None  # not `name.method(arg)`
     head, method, call = value.children
     if not (_is_name(head, name) and _is_attribute(method, ("append", "_append"))):
-        return None
+        return None  # not the accumulator's own append
     if not _is_call(call) or len(_positional(call)) != 1:
-        return None
+        return None  # not one appended object
     loops = [loop for loop in loops_around(statement) if loop.kind != "comprehension"]
     if not loops or not _pandas_before_loop(ctx, loops[0].node, name, method):
         return None  # a list's append, or no loop
     return Growth(statement, value, name, loops[0].node, tuple(_positional(call)), True)
 
 
-def _pandas_before_loop(ctx: Context, loop: NodeOrLeaf, name: str, method) -> bool:
+def _pandas_before_loop(ctx: Context, loop: Node, name: str, method) -> bool:
     """The accumulator was a frame or Series when the loop began (`_append` is pandas's)."""
     if method.children[1].value == "_append":
         return True
@@ -1205,10 +1215,10 @@ def _pandas_before_loop(ctx: Context, loop: NodeOrLeaf, name: str, method) -> bo
     before = [leaf for leaf in used if leaf.start_pos < loop.start_pos and leaf.is_definition()
               and scope_of(leaf) is scope_of(loop)]
     if not before:
-        return False
+        return False  # nothing says what the accumulator was
     statement = before[-1].get_definition()
     if statement is None or statement.type != "expr_stmt" or len(statement.children) != 3:
-        return False
+        return False  # set by something other than a plain assignment
     return ctx.infer.kind(statement.children[2]) in _FRAMES
 
 
@@ -1219,23 +1229,23 @@ def _pandas_before_loop(ctx: Context, loop: NodeOrLeaf, name: str, method) -> bo
 class RowLoop:
     """A loop over the rows of `frame`: the names that stand for a row and its label."""
 
-    node: NodeOrLeaf  # for_stmt or sync_comp_for
-    frame: NodeOrLeaf  # the expression whose rows are iterated
-    iterable: NodeOrLeaf
+    node: Node  # for_stmt or sync_comp_for
+    frame: Node  # the expression whose rows are iterated
+    iterable: Node
     labels: tuple[str, ...]  # names or texts that are the row label or position
     rows: tuple[str, ...]  # names bound to the row itself
     how: str  # "iterrows", "itertuples", "range" or "index"
 
 
-def _row_loop(ctx: Context, loop: NodeOrLeaf) -> RowLoop | None:
+def _row_loop(ctx: Context, loop: Node) -> RowLoop | None:
     """What a `for` iterates, when it is the rows of a known frame or Series."""
     target, iterable = loop.children[1], loop.children[3]  # type: ignore[attr-defined]
     names = [child.value for child in _target_names(target)]
     if names is None or not names:
-        return None
+        return None  # targets that are not plain names
     how, frame = _rows_iterated(ctx, iterable)
     if frame is None:
-        return None
+        return None  # not the rows of a known frame or Series
     if how == "iterrows" and len(names) == 2 and target.type != "name":
         return RowLoop(loop, frame, iterable, (names[0],), (names[1],), how)
     if how == "itertuples" and target.type == "name":
@@ -1245,7 +1255,7 @@ def _row_loop(ctx: Context, loop: NodeOrLeaf) -> RowLoop | None:
     return None
 
 
-def _target_names(target: NodeOrLeaf) -> list[NodeOrLeaf]:
+def _target_names(target: Node) -> list[Node]:
     if target.type == "name":
         return [target]
     if target.type not in ("exprlist", "testlist_star_expr"):
@@ -1254,7 +1264,7 @@ def _target_names(target: NodeOrLeaf) -> list[NodeOrLeaf]:
     return children if all(child.type == "name" for child in children) else []
 
 
-def _rows_iterated(ctx: Context, iterable: NodeOrLeaf) -> tuple[str, NodeOrLeaf | None]:
+def _rows_iterated(ctx: Context, iterable: Node) -> tuple[str, Node | None]:
     """("iterrows", df) for `df.iterrows()`, ("range", df) for `range(len(df))`, ..."""
     if iterable.type not in ("atom_expr", "power"):
         return "", None
@@ -1270,7 +1280,7 @@ def _rows_iterated(ctx: Context, iterable: NodeOrLeaf) -> tuple[str, NodeOrLeaf 
     return _range_of_length(ctx, iterable)
 
 
-def _range_of_length(ctx: Context, iterable: NodeOrLeaf) -> tuple[str, NodeOrLeaf | None]:
+def _range_of_length(ctx: Context, iterable: Node) -> tuple[str, Node | None]:
     """`range(len(df))`, `range(0, len(df))`, `range(df.shape[0])`."""
     children = iterable.children  # type: ignore[attr-defined]
     if len(children) != 2 or not _is_name(children[0], "range") or not _is_call(children[1]):
@@ -1291,7 +1301,7 @@ def _range_of_length(ctx: Context, iterable: NodeOrLeaf) -> tuple[str, NodeOrLea
     return ("range", frame) if ctx.infer.kind(frame) in _FRAMES else ("", None)
 
 
-def _body_statements(node: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
+def _body_statements(node: Node) -> Iterator[Node]:
     """Every expr_stmt in a loop body, not descending into nested functions or classes."""
     stack = [node.children[5] if node.type == "for_stmt" else node]  # type: ignore
     while stack:
@@ -1305,13 +1315,13 @@ def _body_statements(node: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
 
 @dataclass(frozen=True)
 class CellWrite:
-    target: NodeOrLeaf
-    frame: NodeOrLeaf  # the written frame or Series
-    column: NodeOrLeaf | None
-    value: NodeOrLeaf
+    target: Node
+    frame: Node  # the written frame or Series
+    column: Node | None
+    value: Node
 
 
-def _cell_write(ctx: Context, statement: NodeOrLeaf, loop: RowLoop) -> CellWrite | None:
+def _cell_write(ctx: Context, statement: Node, loop: RowLoop) -> CellWrite | None:
     """`frame.at[i, col] = v`, `.iat/.loc/.iloc`, `frame[col][i] = v`, `s.at[i] = v`."""
     children = statement.children  # type: ignore[attr-defined]
     if len(children) != 3 or children[1].type != "operator" or children[0].type not in (
@@ -1321,7 +1331,7 @@ def _cell_write(ctx: Context, statement: NodeOrLeaf, loop: RowLoop) -> CellWrite
     target = children[0]
     parts = target.children  # type: ignore[attr-defined]
     if len(parts) < 3 or not _is_subscript(parts[-1]):
-        return None
+        return None  # not a subscripted write
     key = parts[-1].children[1]
     if _is_attribute(parts[-2], ("at", "iat", "loc", "iloc")):
         return _indexer_write(ctx, target, key, children[2], loop)
@@ -1346,13 +1356,13 @@ def _indexer_write(ctx, target, key, value, loop: RowLoop) -> CellWrite | None:
 def _chained_write(ctx, target, key, value, loop: RowLoop) -> CellWrite | None:
     parts = target.children
     if len(parts) < 3 or not _is_subscript(parts[-2]):
-        return None
+        return None  # not `frame[col][key]`
     frame = _chain_prefix(target, len(parts) - 2)
     column = parts[-2].children[1]
     if ctx.infer.kind(frame) is not Kind.FRAME or not is_label(column):
-        return None
+        return None  # dicts, arrays, or a non-label column
     if _code(key).replace(" ", "") not in loop.labels:
-        return None
+        return None  # not keyed by the loop's row
     return CellWrite(target, frame, column, value)
 
 
@@ -1380,7 +1390,7 @@ class RowBody:
     frame: str = ""  # the iterated frame: `frame.at[i, "col"]` reads a field too
     fields: int = 0  # row fields read
 
-    def expression(self, node: NodeOrLeaf) -> bool:
+    def expression(self, node: Node) -> bool:
         """Arithmetic, comparisons and lookups on row fields, names and literals only."""
         kind = node.type
         if kind in ("number", "string", "strings") or kind == "keyword" and node.value in (
@@ -1400,13 +1410,13 @@ class RowBody:
             return self._chain(node)
         return False
 
-    def _atom(self, node: NodeOrLeaf) -> bool:
+    def _atom(self, node: Node) -> bool:
         children = node.children  # type: ignore[attr-defined]
         if children[0].value == "(" and len(children) == 3 and children[1].type != "testlist_comp":
             return self.expression(children[1])
         return False  # lists, tuples, dicts, sets: building objects
 
-    def _chain(self, node: NodeOrLeaf) -> bool:
+    def _chain(self, node: Node) -> bool:
         children = node.children  # type: ignore[attr-defined]
         head = children[0]
         if head.type == "name" and head.value in self.rows:
@@ -1420,7 +1430,7 @@ class RowBody:
             return self.expression(children[1].children[1])  # a lookup: `rates[row["c"]]`
         return False
 
-    def _field(self, node: NodeOrLeaf) -> bool:
+    def _field(self, node: Node) -> bool:
         """`row["a"]`, `row.a`: one field of the row, nothing called on it."""
         children = node.children  # type: ignore[attr-defined]
         if len(children) != 2:
@@ -1435,7 +1445,7 @@ class RowBody:
             return True
         return False
 
-    def _numeric_call(self, node: NodeOrLeaf) -> bool:
+    def _numeric_call(self, node: Node) -> bool:
         """`abs(x)`, `round(x, 2)`, `math.sqrt(x)`, `np.log(x)` of allowed arguments."""
         callee, call = node.children  # type: ignore[attr-defined]
         if not (callee.type == "name" and callee.value in _NUMERIC_BUILTINS
@@ -1444,12 +1454,12 @@ class RowBody:
         return all(argument.type != "argument" and self.expression(argument)
                    for argument in _arguments(call))
 
-    def statements(self, suite: NodeOrLeaf) -> bool:
+    def statements(self, suite: Node) -> bool:
         """Every statement of the body accumulates or branches on allowed expressions."""
         body = suite.children[1:] if suite.type == "suite" else [suite]  # type: ignore
         return all(self._statement(statement) for statement in body)
 
-    def _statement(self, statement: NodeOrLeaf) -> bool:
+    def _statement(self, statement: Node) -> bool:
         if statement.type == "simple_stmt":
             parts = statement.children[:-1:2]  # type: ignore[attr-defined]
             return all(self._small(part) for part in parts)
@@ -1457,7 +1467,7 @@ class RowBody:
             return self._branches(statement)
         return False  # loops, with, try, def: more than arithmetic
 
-    def _branches(self, statement: NodeOrLeaf) -> bool:
+    def _branches(self, statement: Node) -> bool:
         children = statement.children  # type: ignore[attr-defined]
         for index, child in enumerate(children):
             if child.type == "keyword" and child.value in ("if", "elif"):
@@ -1467,7 +1477,7 @@ class RowBody:
                 return False
         return True
 
-    def _small(self, part: NodeOrLeaf) -> bool:
+    def _small(self, part: Node) -> bool:
         if part.type in ("pass_stmt",) or part.type == "keyword" and part.value in (
             "pass", "continue"
         ):
@@ -1478,7 +1488,7 @@ class RowBody:
             return self._append(part)
         return False
 
-    def _assignment(self, statement: NodeOrLeaf) -> bool:
+    def _assignment(self, statement: Node) -> bool:
         """`name = expr` or `name += expr`: a temporary or an accumulator."""
         children = statement.children  # type: ignore[attr-defined]
         if len(children) != 3 or children[0].type != "name" or children[0].value in self.rows:
@@ -1488,7 +1498,7 @@ class RowBody:
             return False
         return self.expression(children[2])
 
-    def _append(self, call: NodeOrLeaf) -> bool:
+    def _append(self, call: Node) -> bool:
         """`values.append(expr)` on a list that is not the row."""
         children = call.children  # type: ignore[attr-defined]
         if len(children) != 3 or children[0].type != "name" or children[0].value in self.rows:
@@ -1501,11 +1511,11 @@ class RowBody:
         )
 
 
-def _is_operator(node: NodeOrLeaf, value: str) -> bool:
+def _is_operator(node: Node, value: str) -> bool:
     return node.type == "operator" and node.value == value  # type: ignore[attr-defined]
 
 
-def _carried(body: NodeOrLeaf) -> bool:
+def _carried(body: Node) -> bool:
     """A name set with `=` in the body and read before it: state carried between rows."""
     assigned: dict[str, tuple[int, int]] = {}
     for leaf in _leaves_of(body):
@@ -1523,7 +1533,7 @@ def _carried(body: NodeOrLeaf) -> bool:
     return False
 
 
-def _vectorized(node: NodeOrLeaf, loop: RowLoop, frame: str) -> str | None:
+def _vectorized(node: Node, loop: RowLoop, frame: str) -> str | None:
     """The expression with row fields read as whole columns, when that is all it does."""
     pieces: list[str] = []
     if not _translate(node, loop, frame, pieces):
@@ -1531,7 +1541,7 @@ def _vectorized(node: NodeOrLeaf, loop: RowLoop, frame: str) -> str | None:
     return "".join(pieces).strip()
 
 
-def _translate(node: NodeOrLeaf, loop: RowLoop, frame: str, pieces: list[str]) -> bool:
+def _translate(node: Node, loop: RowLoop, frame: str, pieces: list[str]) -> bool:
     kind = node.type
     if kind in _LOGIC_NODES:
         return False  # `and`, `or`, `not`, `x if c else y` need &, |, ~ or np.where
@@ -1554,7 +1564,7 @@ def _translate(node: NodeOrLeaf, loop: RowLoop, frame: str, pieces: list[str]) -
     return all(_translate(child, loop, frame, pieces) for child in children)
 
 
-def _frame_cell(node: NodeOrLeaf, frame: str, labels: tuple[str, ...]) -> str | None:
+def _frame_cell(node: Node, frame: str, labels: tuple[str, ...]) -> str | None:
     """'"a"' for `frame.at[i, "a"]` or `frame.loc[i, "a"]` with `i` the loop's row."""
     children = node.children  # type: ignore[attr-defined]
     if not frame or len(children) < 3 or not _is_subscript(children[-1]):
@@ -1566,12 +1576,12 @@ def _frame_cell(node: NodeOrLeaf, frame: str, labels: tuple[str, ...]) -> str | 
         return None
     row, column = key.children[0], key.children[2]
     if column.type != "string" or _code(row).replace(" ", "") not in labels:
-        return None
+        return None  # not a cell of the loop's row
     prefix = _chain_prefix(node, len(children) - 2)
     return _code(column) if _code(prefix) == frame else None
 
 
-def _field_column(node: NodeOrLeaf, loop: RowLoop) -> str | None:
+def _field_column(node: Node, loop: RowLoop) -> str | None:
     """'"a"' for `row["a"]` or `row.a`, '' for the row's label, None for anything else."""
     children = node.children  # type: ignore[attr-defined]
     cell = _frame_cell(node, _code(loop.frame), loop.labels)
@@ -1594,19 +1604,19 @@ def _suggested_column(ctx: Context, loop: RowLoop, write: CellWrite) -> str | No
     """`frame["col"] = <whole-column expression>` when the value is plain row arithmetic."""
     frame = _code(write.frame)
     if write.column is None or frame != _code(loop.frame) or not loop.rows and not loop.labels:
-        return None
+        return None  # another frame, or no row to read from
     if _statement_of(write.target).parent is not loop.node.children[5]:  # type: ignore
         return None  # a conditional write: np.where, not one plain column expression
     if _defined_in_loop(write.value, loop.node, loop.rows + loop.labels):
         return None  # a temporary of the loop: its whole-column form is not this text
     body = RowBody(ctx, loop.rows, loop.labels, _code(loop.frame))
     if not body.expression(write.value):
-        return None
+        return None  # more than arithmetic on the row
     value = _vectorized(write.value, loop, frame)
     return None if value is None else f"{frame}[{_code(write.column)}] = {value}"
 
 
-def _defined_in_loop(node: NodeOrLeaf, loop: NodeOrLeaf, own: tuple[str, ...]) -> bool:
+def _defined_in_loop(node: Node, loop: Node, own: tuple[str, ...]) -> bool:
     """Whether a name read in `node` is (re)bound inside the loop, besides the loop's own."""
     bound = {
         leaf.value for leaf in _leaves_of(loop.children[-1])  # type: ignore[attr-defined]
@@ -1732,33 +1742,43 @@ class RowByRowWrites(Rule):
 
     def _finding(self, ctx: Context, loop: RowLoop, write: CellWrite) -> Finding:
         suggestion = _suggested_column(ctx, loop, write)
+        arithmetic = RowBody(ctx, loop.rows, loop.labels, _code(loop.frame)).expression(
+            write.value
+        )
+        branches = _statement_of(write.target).parent is not loop.node.children[5] or any(
+            node.type == "test" for node in inner_nodes(write.value)
+        ) or write.value.type == "test"
         if suggestion:
-            advice = f": {suggestion}"
-        elif RowBody(ctx, loop.rows, loop.labels, _code(loop.frame)).expression(write.value):
-            advice = " (np.where or .loc[mask, column] for conditions)"
+            advice = f"assign the whole column at once: {suggestion}"
+        elif arithmetic and branches:
+            advice = (
+                "assign the whole column at once, with np.where(condition, a, b) or "
+                ".loc[mask, column] for the branches"
+            )
+        elif arithmetic:
+            advice = "assign the whole column at once with a vectorized expression"
         else:
-            advice = " (or compute the values into a list and assign the list once)"
+            advice = "compute the values into a list and assign the column once"
         message = (
             f"cells written one row at a time in a loop over the rows of "
-            f"{_code(loop.frame)}, one indexing call per row; assign the whole column "
-            f"at once{advice}"
+            f"{_code(loop.frame)}: one indexing call per row; {advice}"
         )
         return self.finding(Range.of(write.target), message, cost="O(rows) indexing calls")
 
 
-def _apply_function(ctx: Context, chain: NodeOrLeaf, index: int):
+def _apply_function(ctx: Context, chain: Node, index: int):
     """`(frame, row_name, body_expression)` for `frame.apply(f, axis=1)`, else None."""
     children = chain.children  # type: ignore[attr-defined]
     call = children[index + 1]
     axis = _keyword(call, "axis")
     if axis is None or _code(axis) not in ("1", "'columns'", '"columns"'):
-        return None
+        return None  # apply over columns, the default axis
     if any(_keyword(call, name) is not None for name in ("raw", "args", "result_type")):
         return None  # arrays or extra arguments: a different contract
     positional = _positional(call)
     frame = _chain_prefix(chain, index)
     if len(positional) != 1 or ctx.infer.kind(frame) is not Kind.FRAME:
-        return None
+        return None  # extra arguments, or not a known frame
     function = positional[0]
     if function.type == "lambdef":
         return _lambda_body(frame, function)
@@ -1767,15 +1787,15 @@ def _apply_function(ctx: Context, chain: NodeOrLeaf, index: int):
     return None
 
 
-def _lambda_body(frame: NodeOrLeaf, function: NodeOrLeaf):
+def _lambda_body(frame: Node, function: Node):
     parameters = [child for child in function.children[1:-2] if child.type == "param"]  # type: ignore
     names = [leaf for param in parameters for leaf in _leaves_of(param) if leaf.type == "name"]
     if len(parameters) != 1 or len(names) != 1:
-        return None
+        return None  # not a one-argument lambda
     return frame, names[0].value, function.children[-1]  # type: ignore[attr-defined]
 
 
-def _def_body(frame: NodeOrLeaf, name: NodeOrLeaf):
+def _def_body(frame: Node, name: Node):
     """A function of this file made of one `return expression` (a docstring allowed)."""
     used = name.get_root_node().get_used_names().get(name.value, [])  # type: ignore[attr-defined]
     functions = [leaf.parent for leaf in used if leaf.parent.type == "funcdef"
@@ -1785,41 +1805,39 @@ def _def_body(frame: NodeOrLeaf, name: NodeOrLeaf):
     function = functions[0]
     parameters = function.get_params()
     if len(parameters) != 1 or parameters[0].default is not None or parameters[0].star_count:
-        return None
+        return None  # not a one-argument function
     suite = function.children[-1]
     body = suite.children[1:] if suite.type == "suite" else [suite]
     if body and body[0].type == "simple_stmt" and body[0].children[0].type == "string":
         body = body[1:]
     if len(body) != 1 or body[0].children[0].type != "return_stmt":
-        return None
+        return None  # a body of more than one return
     returned = body[0].children[0]
     if len(returned.children) != 2:
-        return None
+        return None  # a bare return
     return frame, parameters[0].name.value, returned.children[1]
 
 
-def _comprehension_rewrite(loop: RowLoop, element: NodeOrLeaf, parent: NodeOrLeaf) -> str | None:
+def _comprehension_rewrite(loop: RowLoop, element: Node, parent: Node) -> str | None:
     """`(df["a"] * 2).tolist()` for a list comprehension, `.sum()` inside `sum(...)`."""
     column = _vectorized(element, loop, _code(loop.frame))
     if column is None:
-        return None
+        return None  # calls or logic: no plain column form
     simple = element.type in ("atom_expr", "power") and not any(
         _is_operator(child, "**") for child in element.children  # type: ignore[attr-defined]
     )
     wrapped = column if simple else f"({column})"
     holder = parent.parent
-    if parent.type == "testlist_comp" and holder is not None and holder.type == "atom" and (
-        holder.children[0].value == "["  # type: ignore[attr-defined]
-    ):
+    if holder is None:
+        return None
+    if parent.type == "testlist_comp" and _is_operator(holder.children[0], "["):  # type: ignore
         return f"{wrapped}.tolist()"
-    call = holder.parent if holder is not None else None
-    if parent.type == "argument" or holder is not None and holder.type == "trailer":
-        call = holder.parent if parent.type == "argument" else holder.parent
+    call = holder.parent if parent.type == "argument" else None  # `sum(x for ...)`
     if call is not None and call.type in ("atom_expr", "power") and _is_name(
-        call.children[0], "sum"
+        call.children[0], "sum"  # type: ignore[attr-defined]
     ):
         return f"{wrapped}.sum()"
-    return None
+    return None  # a set or a generator handed elsewhere: no one-line equivalent
 
 
 @register
@@ -1944,7 +1962,7 @@ class RowIteration(Rule):
             if found is not None:
                 yield found
 
-    def _loop(self, ctx: Context, node: NodeOrLeaf) -> Finding | None:
+    def _loop(self, ctx: Context, node: Node) -> Finding | None:
         loop = _row_loop(ctx, node)
         if loop is None or loop.how not in _ROW_LOOPS or len(node.children) > 6:  # type: ignore
             return None  # not a row iteration, or a for-else
@@ -1954,7 +1972,7 @@ class RowIteration(Rule):
             return None  # more than arithmetic on the row's fields
         return self._report(loop, Range.of(loop.iterable), "loop")
 
-    def _comprehension(self, ctx: Context, node: NodeOrLeaf) -> Finding | None:
+    def _comprehension(self, ctx: Context, node: Node) -> Finding | None:
         parent = node.parent
         if parent is None or parent.type not in ("testlist_comp", "argument") or (
             parent.children[0].type == "star_expr"
@@ -1962,7 +1980,7 @@ class RowIteration(Rule):
             return None  # a dict or set comprehension, or an async one
         loop = _row_loop(ctx, node)
         if loop is None or loop.how not in _ROW_LOOPS:
-            return None
+            return None  # not iterrows or itertuples of a known frame
         body = RowBody(ctx, loop.rows, loop.labels, _code(loop.frame))
         tail = node.children[4:]  # type: ignore[attr-defined]
         conditions = [part.children[1] for part in tail if part.type == "comp_if"]
@@ -1970,25 +1988,25 @@ class RowIteration(Rule):
             return None  # nested `for` clauses
         element = parent.children[0]
         if not all(body.expression(part) for part in (element, *conditions)):
-            return None
+            return None  # more than arithmetic on the row
         if body.fields == 0:
             return None  # the rows are counted, not read
         suggestion = None if conditions else _comprehension_rewrite(loop, element, parent)
         return self._report(loop, Range.of(loop.iterable), "comprehension", suggestion)
 
-    def _apply(self, ctx: Context, chain: NodeOrLeaf) -> Finding | None:
+    def _apply(self, ctx: Context, chain: Node) -> Finding | None:
         children = chain.children  # type: ignore[attr-defined]
         for index in range(1, len(children) - 1):
             if not (_is_attribute(children[index], ("apply",)) and _is_call(children[index + 1])):
                 continue
             found = _apply_function(ctx, chain, index)
             if found is None:
-                return None
+                return None  # not a row-wise apply of a readable function
             frame, row, expression = found
             loop = RowLoop(chain, frame, chain, (), (row,), "apply")
             body = RowBody(ctx, loop.rows, loop.labels, _code(loop.frame))
             if not body.expression(expression) or body.fields == 0:
-                return None
+                return None  # more than arithmetic on the row
             span = Range.between(children[0], children[index + 1])
             suggestion = _vectorized(expression, loop, _code(frame))
             return self._report(loop, span, "apply", suggestion)
@@ -2040,11 +2058,11 @@ _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "criti
 class Computation:
     """One evaluation of an expensive expression: `chain.children[:end]`."""
 
-    chain: NodeOrLeaf
+    chain: Node
     end: int
     key: str  # the expression's tokens
     hint: str  # a name for the result
-    names: tuple[NodeOrLeaf, ...]  # the names it reads
+    names: tuple[Node, ...]  # the names it reads
 
     @property
     def span(self) -> Range:
@@ -2060,7 +2078,7 @@ class Computation:
         return self.chain.children[self.end - 1].end_pos  # type: ignore[attr-defined]
 
 
-def _computations(ctx: Context, chain: NodeOrLeaf) -> Iterator[Computation]:
+def _computations(ctx: Context, chain: Node) -> Iterator[Computation]:
     """The expensive prefixes of one `a.b(...)[...]` chain."""
     children = chain.children  # type: ignore[attr-defined]
     head = children[0]
@@ -2071,7 +2089,7 @@ def _computations(ctx: Context, chain: NodeOrLeaf) -> Iterator[Computation]:
     for index in range(1, len(children)):
         hint = _expensive_at(ctx, chain, index)
         if hint is None:
-            continue
+            continue  # a cheap step
         end = index + 2 if hint != "selected" else index + 1
         names = _read_names(children[:end])
         if names is not None:
@@ -2079,7 +2097,7 @@ def _computations(ctx: Context, chain: NodeOrLeaf) -> Iterator[Computation]:
             yield Computation(chain, end, _tokens(children[:end]), f"{base}_{hint}", names)
 
 
-def _expensive_at(ctx: Context, chain: NodeOrLeaf, index: int) -> str | None:
+def _expensive_at(ctx: Context, chain: Node, index: int) -> str | None:
     """A name hint when `children[index]` starts an expensive step, else None."""
     children = chain.children  # type: ignore[attr-defined]
     trailer = children[index]
@@ -2089,7 +2107,7 @@ def _expensive_at(ctx: Context, chain: NodeOrLeaf, index: int) -> str | None:
                                                                  *_GROUP_REDUCTIONS)):
         return None
     if not _is_call(children[index + 1]):
-        return None
+        return None  # a method named without calling it
     method = trailer.children[1].value
     receiver = ctx.infer.kind(_chain_prefix(chain, index))
     if method in _REPEATED_METHODS and receiver in _FRAMES:
@@ -2101,7 +2119,7 @@ def _expensive_at(ctx: Context, chain: NodeOrLeaf, index: int) -> str | None:
     return None
 
 
-def _inside_len(chain: NodeOrLeaf, index: int) -> bool:
+def _inside_len(chain: Node, index: int) -> bool:
     """`len(x.unique())`: the unique call ends the chain that is len's only argument."""
     children = chain.children  # type: ignore[attr-defined]
     if index + 2 != len(children):
@@ -2112,7 +2130,7 @@ def _inside_len(chain: NodeOrLeaf, index: int) -> bool:
             and outer.type in ("atom_expr", "power") and _is_name(outer.children[0], "len"))
 
 
-def _hint_base(chain: NodeOrLeaf) -> str:
+def _hint_base(chain: Node) -> str:
     """The column's name for `df["price"]...`, else the frame's."""
     children = chain.children  # type: ignore[attr-defined]
     if len(children) > 1 and _is_subscript(children[1]) and children[1].children[1].type == (
@@ -2124,7 +2142,7 @@ def _hint_base(chain: NodeOrLeaf) -> str:
     return children[0].value
 
 
-def _read_names(parts: list[NodeOrLeaf]) -> tuple[NodeOrLeaf, ...] | None:
+def _read_names(parts: list[Node]) -> tuple[Node, ...] | None:
     """The variables an expression reads; None when it binds names itself (lambdas)."""
     names = []
     for part in parts:
@@ -2145,23 +2163,19 @@ def _read_names(parts: list[NodeOrLeaf]) -> tuple[NodeOrLeaf, ...] | None:
     return tuple(names)
 
 
-def _in_target(node: NodeOrLeaf) -> bool:
+def _in_target(node: Node) -> bool:
     """Whether `node` is (inside) the left side of an assignment or a `del`."""
     child, parent = node, node.parent
     while parent is not None and parent.type not in ("simple_stmt", "suite", "file_input"):
         if parent.type == "del_stmt":
             return True
         if parent.type == "expr_stmt":
-            return child is not parent.children[-1] and not _is_annotation(parent, child)
+            return child is not parent.children[-1]  # `x: T = value` keeps it in annassign
         child, parent = parent, parent.parent
     return False
 
 
-def _is_annotation(statement: NodeOrLeaf, child: NodeOrLeaf) -> bool:
-    return child.type == "annassign"
-
-
-def _common_ancestor(first: NodeOrLeaf, second: NodeOrLeaf) -> NodeOrLeaf | None:
+def _common_ancestor(first: Node, second: Node) -> Node | None:
     ancestors = set()
     node = first
     while node is not None:
@@ -2173,7 +2187,7 @@ def _common_ancestor(first: NodeOrLeaf, second: NodeOrLeaf) -> NodeOrLeaf | None
     return node
 
 
-def _always_before(first: NodeOrLeaf, later: NodeOrLeaf) -> bool:
+def _always_before(first: Node, later: Node) -> bool:
     """Whenever `later` runs, `first` has run on the way (no branch or loop skips it)."""
     top = _common_ancestor(first, later)
     child, parent = first, first.parent
@@ -2186,7 +2200,7 @@ def _always_before(first: NodeOrLeaf, later: NodeOrLeaf) -> bool:
     return True
 
 
-def _runs_with_parent(parent: NodeOrLeaf, child: NodeOrLeaf) -> bool:
+def _runs_with_parent(parent: Node, child: Node) -> bool:
     """Whether `child` runs every time its `parent` does (e.g. an `if`'s first test)."""
     kind, children = parent.type, parent.children  # type: ignore[attr-defined]
     if kind in ("if_stmt", "while_stmt"):
@@ -2203,7 +2217,7 @@ def _runs_with_parent(parent: NodeOrLeaf, child: NodeOrLeaf) -> bool:
     return not any(part.type in ("sync_comp_for", "comp_for") for part in children)
 
 
-def _window_end(first: NodeOrLeaf, later: NodeOrLeaf) -> tuple[int, int]:
+def _window_end(first: Node, later: Node) -> tuple[int, int]:
     """Where the data must stay unchanged until: past every loop around `later` alone."""
     end = later.start_pos
     for loop in loops_around(later):
@@ -2212,11 +2226,11 @@ def _window_end(first: NodeOrLeaf, later: NodeOrLeaf) -> tuple[int, int]:
     return end
 
 
-def _mutated(ctx: Context, names: tuple[NodeOrLeaf, ...], start, end) -> bool:
+def _mutated(ctx: Context, names: tuple[Node, ...], start, end) -> bool:
     """Whether something between `start` and `end` may change what one of `names` holds."""
     module = names[0].get_root_node() if names else None
     if module is None:
-        return False
+        return False  # no names read: nothing can change
     used = module.get_used_names()  # type: ignore[attr-defined]
     for value in {name.value for name in names}:  # type: ignore[attr-defined]
         for leaf in used.get(value, []):
@@ -2225,7 +2239,7 @@ def _mutated(ctx: Context, names: tuple[NodeOrLeaf, ...], start, end) -> bool:
     return False
 
 
-def _changes(ctx: Context, leaf: NodeOrLeaf) -> bool:
+def _changes(ctx: Context, leaf: Node) -> bool:
     """This use of a name rebinds it, writes through it, or hands it to unknown code."""
     if leaf.is_definition() or _in_target(leaf) and _target_head(leaf):  # type: ignore
         return True
@@ -2240,7 +2254,7 @@ def _changes(ctx: Context, leaf: NodeOrLeaf) -> bool:
     return False
 
 
-def _target_head(node: NodeOrLeaf) -> bool:
+def _target_head(node: Node) -> bool:
     """`node` is the assigned thing itself or the head of the assigned chain."""
     parent = node.parent
     if parent is None:
@@ -2254,7 +2268,7 @@ def _target_head(node: NodeOrLeaf) -> bool:
     return False
 
 
-def _mutating_chain(chain: NodeOrLeaf) -> bool:
+def _mutating_chain(chain: Node) -> bool:
     """`df.drop(..., inplace=True)`, `df.insert(...)`, `df["a"].fillna(0, inplace=True)`."""
     children = chain.children  # type: ignore[attr-defined]
     for index, trailer in enumerate(children[1:], start=1):
@@ -2267,7 +2281,7 @@ def _mutating_chain(chain: NodeOrLeaf) -> bool:
     return False
 
 
-def _passed_to_unknown(ctx: Context, leaf: NodeOrLeaf) -> bool:
+def _passed_to_unknown(ctx: Context, leaf: Node) -> bool:
     """The object is an argument of a call that may change it (not len, print, pandas)."""
     node = leaf
     if node.parent.type == "argument":
@@ -2276,14 +2290,14 @@ def _passed_to_unknown(ctx: Context, leaf: NodeOrLeaf) -> bool:
     if holder.type == "arglist":
         holder = holder.parent
     if holder.type != "trailer" or not _is_call(holder):
-        return False
+        return False  # not an argument of a call
     chain = holder.parent
     callee = _chain_prefix(chain, chain.children.index(holder))  # type: ignore[attr-defined]
     if callee.type == "name" and callee.value in _HARMLESS_CALLS and _is_builtin(callee, ctx):
         return False
     qualified = ctx.imports.qualified(callee) or ""
     if qualified.split(".")[0] in ("pandas", "numpy", "logging"):
-        return False
+        return False  # pandas, numpy and logging do not change their arguments
     last = callee.children[-1] if hasattr(callee, "children") else None
     return not (last is not None and _is_attribute(last, tuple(_LOG_METHODS)))
 
@@ -2320,7 +2334,7 @@ def _hoist_fix(ctx: Context, run: list[Computation]) -> Fix | None:
     if any(_statement_of(item.chain).parent is not statement.parent for item in run):
         return None  # not one block: the local might not exist where it is used
     if _bound_in(first, statement) or any(_result_mutated(ctx, item) for item in run):
-        return None
+        return None  # hoisting would move a binding or share a result changed in place
     source = ctx.source
     indent = _indent_of(source, statement)
     if source.line_text(statement.start_pos[0] - 1)[: statement.start_pos[1]].strip():
@@ -2332,7 +2346,7 @@ def _hoist_fix(ctx: Context, run: list[Computation]) -> Fix | None:
     return Fix(f"Compute it once into {name}", tuple(edits), Safety.UNSAFE)
 
 
-def _bound_in(computation: Computation, statement: NodeOrLeaf) -> bool:
+def _bound_in(computation: Computation, statement: Node) -> bool:
     """A name it reads is bound in its own statement (walrus, comprehension): no hoisting."""
     for name in computation.names:
         for definition in definitions_before(name):  # type: ignore[arg-type]
@@ -2366,23 +2380,23 @@ def _result_mutated(ctx: Context, computation: Computation) -> bool:
     return False
 
 
-def _unique_count(ctx: Context, chain: NodeOrLeaf) -> tuple[Range, str] | None:
+def _unique_count(ctx: Context, chain: Node) -> tuple[Range, str] | None:
     """`len(s.unique())` -> `s.nunique(dropna=False)` (NaN counts as one value in both)."""
     children = chain.children  # type: ignore[attr-defined]
     if len(children) != 2 or not _is_name(children[0], "len") or not _is_call(children[1]):
-        return None
+        return None  # not a call of len
     arguments = _arguments(children[1])
     if len(arguments) != 1 or arguments[0].type not in ("atom_expr", "power"):
-        return None
+        return None  # len() of nothing, or of several things
     inner = arguments[0]
     parts = inner.children  # type: ignore[attr-defined]
     if len(parts) < 3 or not _is_attribute(parts[-2], ("unique",)) or _code(parts[-1]) != "()":
-        return None
+        return None  # not `len(x.unique())`
     receiver = _chain_prefix(inner, len(parts) - 2)
     if ctx.infer.kind(receiver) not in (Kind.SERIES, Kind.INDEX):
         return None  # a groupby's unique gives one array per group; numpy has no nunique
     if not _is_builtin(children[0], ctx):
-        return None
+        return None  # a len bound to something else
     text = f"{ctx.source.code_of(receiver)}.nunique(dropna=False)"
     return Range.of(chain), text
 
@@ -2583,12 +2597,12 @@ class RepeatedComputation(Rule):
         ordered = sorted(groups.values(), key=lambda group: -len(group[0].key))
         for group in ordered:
             if len(group) < 2:
-                continue
+                continue  # computed once
             for run in _runs(ctx, group):
                 run = [item for item in run if not any(span.contains(item.span)
                                                        for span in taken)]
                 if len(run) < 2:
-                    continue
+                    continue  # the other evaluations sit inside a reported one
                 taken.extend(item.span for item in run)
                 yield self._finding(ctx, run)
 

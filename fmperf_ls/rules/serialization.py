@@ -325,7 +325,7 @@ class SchemaPerCall(Rule):
         if first is None:
             return None
         callee, index = first
-        schema = schema_for_call(ctx, callee)
+        schema = schema_for_call(ctx, callee, fields=False)
         if schema is None:
             return None
         scope = scope_of(chain)

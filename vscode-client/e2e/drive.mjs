@@ -61,7 +61,8 @@ async function step(name, timeoutMs, body) {
     log(`${name} ...`);
     let timer;
     const timeout = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+        const message = `timed out after ${timeoutMs / 1000} s`;
+        timer = setTimeout(() => reject(new Error(message)), timeoutMs);
     });
     try {
         const detail = await Promise.race([body(), timeout]);
@@ -213,7 +214,8 @@ async function badInputSteps() {
         await until(statusIsError, 500);
         const notices = await fmperfNotices();
         if (notices.length !== 1 || !/keeps stopping/.test(notices[0])) {
-            throw new Error(`expected one "keeps stopping" notice, got ${JSON.stringify(notices)}`);
+            const got = JSON.stringify(notices);
+            throw new Error(`expected one "keeps stopping" notice, got ${got}`);
         }
         return notices[0].slice(0, 120);
     });
@@ -256,6 +258,10 @@ function watchStatusBar() {
                 if (!seen.has(text)) {
                     seen.add(text);
                     report.statusBar.push({ seconds: (Date.now() - started) / 1000, text });
+                    if (text.includes('indexing') && !report.indexingScreenshot) {
+                        report.indexingScreenshot = join(artifacts, 'status-indexing.png');
+                        await page.screenshot({ path: report.indexingScreenshot });
+                    }
                 }
             }
         } catch {
@@ -277,37 +283,57 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
     page.on('console', (message) => {
-        appendFileSync(join(artifacts, 'browser-console.log'), `${message.type()}: ${message.text()}\n`);
+        const line = `${message.type()}: ${message.text()}\n`;
+        appendFileSync(join(artifacts, 'browser-console.log'), line);
     });
     let stopWatching = () => {};
     try {
-        await step('workbench', 60000, async () => {
+        await step('workbench', 120000, async () => {
             await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`);
-            await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60000 });
+            await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 110000 });
             stopWatching = watchStatusBar();
             // Let the workbench finish restoring before typing into it.
-            await page.waitForSelector('.explorer-folders-view, .explorer-viewlet', { timeout: 30000 });
+            await page.waitForSelector('.explorer-folders-view, .explorer-viewlet',
+                { timeout: 30000 });
         });
 
-        await step('open-file', 30000, async () => {
-            await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
-            await page.keyboard.press('Control+P');
-            await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-            await page.keyboard.type(file);
-            await page.waitForSelector('.quick-input-list .monaco-list-row');
-            await page.keyboard.press('Enter');
-            await page.waitForSelector(`.tab.active[aria-label*="${file}"]`);
-            await page.waitForSelector('.editor-group-container.active .monaco-editor .view-lines');
+        await step('open-file', 90000, async () => {
+            const name = file.split('/').pop();
+            // A busy workbench may swallow the first Ctrl+P; try again until the file is open.
+            await until(async () => {
+                try {
+                    const workbench = page.locator('.monaco-workbench');
+                    await workbench.click({ position: { x: 700, y: 400 } });
+                    await page.keyboard.press('Control+P');
+                    await page.waitForSelector('.quick-input-widget input',
+                        { state: 'visible', timeout: 5000 });
+                    await page.keyboard.type(file);
+                    await page.waitForSelector('.quick-input-list .monaco-list-row',
+                        { timeout: 15000 });
+                    await page.keyboard.press('Enter');
+                    await page.waitForFunction(
+                        (n) => [...document.querySelectorAll('.tab.active')]
+                            .some((tab) => (tab.textContent ?? '').includes(n)),
+                        name, { timeout: 10000 });
+                    return true;
+                } catch (error) {
+                    log(`  open-file attempt failed (${error.message.split('\n')[0]}); again`);
+                    await page.keyboard.press('Escape');
+                    return false;
+                }
+            }, 1000);
+            await page.waitForSelector(
+                '.editor-group-container.active .monaco-editor .view-lines');
         });
 
-        const before = await step('problems', 120000, async () => {
+        const before = await step('problems', 180000, async () => {
             await page.keyboard.press('Control+Shift+M');
             await page.waitForSelector('.markers-panel');
             const count = await until(countFindings);
             return count;
         });
 
-        await step('hover', 30000, async () => {
+        await step('hover', 60000, async () => {
             await until(goToFinding);
             await page.keyboard.press('Control+K');
             await page.keyboard.press('Control+I');
@@ -320,7 +346,7 @@ async function main() {
         });
         await page.keyboard.press('Escape');
 
-        await step('show-logs', 30000, async () => {
+        await step('show-logs', 60000, async () => {
             await runCommand('fmperf: Show Logs');
             // The Output panel shows a channel picker; "fmperf" must be the chosen one,
             // and the channel must have content (the start-up lines).
@@ -334,7 +360,7 @@ async function main() {
             });
         });
 
-        await step('restart', 120000, async () => {
+        await step('restart', 180000, async () => {
             await runCommand('fmperf: Restart Server');
             await page.keyboard.press('Control+Shift+M');
             // Stopping clears the old findings; the ones that come back are the new server's.
@@ -346,7 +372,7 @@ async function main() {
             await badInputSteps();
         }
 
-        await step('quick-fix-menu', 30000, async () => {
+        await step('quick-fix-menu', 60000, async () => {
             await until(goToFinding);
             await page.keyboard.press('Control+.');
             const rows = await until(async () => {
@@ -360,7 +386,7 @@ async function main() {
             return titles.join(' | ');
         });
 
-        await step('apply-fix', 30000, async () => {
+        await step('apply-fix', 60000, async () => {
             const rows = await page.$$('.action-widget .monaco-list-row.action');
             let chosen;
             for (const row of rows) {
@@ -382,13 +408,13 @@ async function main() {
             return chosen.title;
         });
 
-        await step('save', 30000, async () => {
+        await step('save', 60000, async () => {
             await page.keyboard.press('Control+S');
             await page.waitForSelector('.tab.active:not(.dirty)');
             return (await editorText()).split('\n').find((line) => line.trim() !== '');
         });
 
-        await step('finding-gone', 60000, async () => {
+        await step('finding-gone', 120000, async () => {
             await page.keyboard.press('Control+Shift+M');
             const after = await until(async () => {
                 const count = await countFindings();

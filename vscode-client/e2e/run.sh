@@ -85,6 +85,23 @@ fi
 tmp="$(mktemp -d /tmp/fmperf-e2e.XXXXXX)"
 workspace="$tmp/workspace"
 cp -r "$here/workspaces/$scenario" "$workspace"
+# Enough model modules that indexing lasts long enough to be seen in the status bar.
+python3 - "$workspace/generated" "${FMPERF_E2E_INDEX_FILES:-300}" <<'PY'
+import pathlib, sys
+folder, count = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+folder.mkdir(parents=True)
+for i in range(count):
+    (folder / f"model_{i:03}.py").write_text(
+        "from sqlalchemy import ForeignKey\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship\n\n\n"
+        f"class Base{i}(DeclarativeBase):\n    pass\n\n\n"
+        f"class Thing{i}(Base{i}):\n"
+        f"    __tablename__ = 'thing_{i}'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        f"    parent_id: Mapped[int] = mapped_column(ForeignKey('thing_{i}.id'))\n"
+        f"    parent = relationship('Thing{i}')\n"
+    )
+PY
 profile="$tmp/user-data"
 extensions="$tmp/extensions"
 mkdir -p "$profile/User" "$extensions"
@@ -147,7 +164,8 @@ timeout 120 "$node24" "$code_server" "${common[@]}" --install-extension "$vsix" 
     >"$artifacts/install-extension.log" 2>&1 \
     || { cat "$artifacts/install-extension.log" >&2; exit 1; }
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port='import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+port="$(python3 -c "$free_port")"
 log "starting code-server on 127.0.0.1:$port"
 setsid "$node24" "$code_server" "${common[@]}" --bind-addr "127.0.0.1:$port" --auth none \
     --disable-telemetry --disable-update-check --disable-workspace-trust \

@@ -23,7 +23,11 @@ except ImportError:  # pip always carries a copy
     from pip._vendor.packaging.utils import canonicalize_name
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
-PLATFORMS = [("linux", "Linux", "posix"), ("win32", "Windows", "nt"), ("darwin", "Darwin", "posix")]
+PLATFORMS = [
+    ("linux", "Linux", "posix"),
+    ("win32", "Windows", "nt"),
+    ("darwin", "Darwin", "posix"),
+]
 
 
 def targets():

@@ -40,7 +40,8 @@ export class Backoff {
             return { restart: false };
         }
         const exponent = this.quickFailures - 1;
-        const delayMs = Math.min(this.options.firstDelayMs * 2 ** exponent, this.options.maxDelayMs);
+        const { firstDelayMs, maxDelayMs } = this.options;
+        const delayMs = Math.min(firstDelayMs * 2 ** exponent, maxDelayMs);
         return { restart: true, delayMs, attempt: this.quickFailures };
     }
 

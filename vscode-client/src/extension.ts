@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
         const api = await pythonExtensionApi(vscode.extensions);
         log.info(api === undefined
             ? 'Python extension not available; using fmperf.interpreter or python3 on PATH'
-            : 'Python extension found; using its active environment unless fmperf.interpreter is set');
+            : 'Python extension found; using its environment unless fmperf.interpreter is set');
         fmperf.setPythonApi(api);
         const subscription = onInterpreterChange(
             api, debounce(() => void fmperf.onPythonInterpreterChanged(), SETTINGS_DEBOUNCE_MS),

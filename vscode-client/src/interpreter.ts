@@ -181,7 +181,9 @@ export function probeInterpreter(command: string[], options: ProbeOptions): Prom
 }
 
 /** Turn the probe's output into a result; exported for tests. */
-export function parseProbeOutput(stdout: string, stderr: string, code: number | null): ProbeResult {
+export function parseProbeOutput(
+    stdout: string, stderr: string, code: number | null,
+): ProbeResult {
     const line = stdout.split(/\r?\n/).find((text) => text.startsWith('FMPERF_PROBE '));
     if (line === undefined) {
         const detail = lastLine(stderr) || `exit code ${code}`;

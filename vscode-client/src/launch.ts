@@ -70,7 +70,7 @@ export function planLaunch(input: LaunchInput): LaunchPlan {
         args: [...interpreterArgs, launcherPath(extensionPath), ...settings.args],
         env,
         cwd,
-        description: `${settings.importStrategy} server on ${interpreter.info.executable || command}`
+        description: `${settings.importStrategy} server on ${command}`
             + ` (Python ${version}, from ${interpreter.source})`,
     };
 }

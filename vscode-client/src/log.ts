@@ -63,7 +63,8 @@ export class Log implements vscode.Disposable {
             if (choice === SHOW_LOGS) {
                 this.show();
             } else if (choice === OPEN_SETTINGS) {
-                void vscode.commands.executeCommand('workbench.action.openSettings', settingsQuery);
+                const openSettings = 'workbench.action.openSettings';
+                void vscode.commands.executeCommand(openSettings, settingsQuery);
             }
         });
     }

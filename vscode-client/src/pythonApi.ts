@@ -47,9 +47,10 @@ export async function interpreterFromApi(
         const environments = member(api, 'environments');
         if (hasFunction(environments, 'getActiveEnvironmentPath')) {
             const active: unknown = environments.getActiveEnvironmentPath(resource);
-            const resolved = hasFunction(environments, 'resolveEnvironment')
-                ? await withTimeout(Promise.resolve(environments.resolveEnvironment(active)), timeoutMs)
+            const resolve = hasFunction(environments, 'resolveEnvironment')
+                ? environments.resolveEnvironment(active)
                 : undefined;
+            const resolved = await withTimeout(Promise.resolve(resolve), timeoutMs);
             const uri = member(member(resolved, 'executable'), 'uri');
             const executable = member(uri, 'fsPath') ?? member(active, 'path');
             if (typeof executable === 'string' && executable !== '') {

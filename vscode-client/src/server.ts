@@ -144,7 +144,9 @@ export class FmperfServer implements vscode.Disposable {
     private readSettings(): Settings {
         const folder = vscode.workspace.workspaceFolders?.[0];
         const config = vscode.workspace.getConfiguration('fmperf', folder?.uri);
-        const vars = { workspaceFolder: folder?.uri.fsPath, userHome: os.homedir(), env: process.env };
+        const vars = {
+            workspaceFolder: folder?.uri.fsPath, userHome: os.homedir(), env: process.env,
+        };
         const parsed = parseSettings((key) => config.get(key), vars);
         if (parsed.problems.length > 0) {
             for (const problem of parsed.problems) {
@@ -155,7 +157,8 @@ export class FmperfServer implements vscode.Disposable {
                 'fmperf',
             );
         }
-        return vscode.workspace.isTrusted ? parsed.settings : restrictForUntrusted(parsed.settings);
+        const { settings } = parsed;
+        return vscode.workspace.isTrusted ? settings : restrictForUntrusted(settings);
     }
 
     private async doStart(): Promise<void> {
@@ -192,7 +195,8 @@ export class FmperfServer implements vscode.Disposable {
             ? await interpreterFromApi(this.pythonApi, vscode.workspace.workspaceFolders?.[0]?.uri)
             : undefined;
         const list = candidates(settings.interpreter, fromExtension);
-        const needFmperf = settings.importStrategy === 'fromEnvironment' && settings.path.length === 0;
+        const needFmperf = settings.importStrategy === 'fromEnvironment'
+            && settings.path.length === 0;
         const probeCwd = path.join(this.context.extensionPath, 'bundled', 'tool');
         const resolution = await resolveInterpreter(
             list, (command) => probeInterpreter(command, { cwd: probeCwd }), needFmperf,
@@ -208,7 +212,7 @@ export class FmperfServer implements vscode.Disposable {
         return resolution;
     }
 
-    /** A .vsix always carries bundled/libs; a development checkout may not have run the bundler. */
+    /** A .vsix always carries bundled/libs; a development checkout may lack them. */
     private bundleIsUsable(settings: Settings): boolean {
         if (settings.path.length > 0 || settings.importStrategy !== 'useBundled') {
             return true;

@@ -9,7 +9,8 @@ import {
 } from '../src/interpreter';
 
 function info(version: [number, number], extra: Partial<ProbeInfo> = {}): ProbeInfo {
-    return { executable: `/py${version.join('')}`, version, sitePackages: [], hasFmperf: false, ...extra };
+    const executable = `/py${version.join('')}`;
+    return { executable, version, sitePackages: [], hasFmperf: false, ...extra };
 }
 
 /** A probe answering from a table keyed by the command's first word. */
@@ -45,7 +46,8 @@ describe('candidates', () => {
         assert.deepEqual(candidates([], ['/ext/python'], 'linux').map((c) => c.command), [
             ['/ext/python'], ['python3'], ['python'],
         ]);
-        assert.deepEqual(candidates([], undefined, 'linux').map((c) => c.source), ['PATH', 'PATH']);
+        const sources = candidates([], undefined, 'linux').map((c) => c.source);
+        assert.deepEqual(sources, ['PATH', 'PATH']);
         assert.deepEqual(candidates([], [], 'win32')[0].command, ['py', '-3']);
     });
 });
@@ -63,7 +65,8 @@ describe('isRecentEnough', () => {
 describe('resolveInterpreter', () => {
     it('takes the first Python that is recent enough', async () => {
         const probe = fakeProbe({ '/ext/python': info([3, 8]), python3: info([3, 12]) });
-        const result = await resolveInterpreter(candidates([], ['/ext/python'], 'linux'), probe, false);
+        const list = candidates([], ['/ext/python'], 'linux');
+        const result = await resolveInterpreter(list, probe, false);
         assert.equal(result.ok, true);
         assert.ok(result.ok);
         assert.deepEqual(result.interpreter.command, ['python3']);
@@ -85,7 +88,8 @@ describe('resolveInterpreter', () => {
 
     it('does not fall back from a bad fmperf.interpreter', async () => {
         const probe = fakeProbe({ python3: info([3, 12]) });
-        const result = await resolveInterpreter(candidates(['/nope'], undefined, 'linux'), probe, false);
+        const list = candidates(['/nope'], undefined, 'linux');
+        const result = await resolveInterpreter(list, probe, false);
         assert.ok(!result.ok);
         assert.match(result.message, /\/nope \(fmperf.interpreter\): not found/);
         assert.match(result.message, /Fix fmperf.interpreter/);
@@ -94,13 +98,14 @@ describe('resolveInterpreter', () => {
 
     it('requires fmperf in the environment for fromEnvironment', async () => {
         const without = fakeProbe({ python3: info([3, 11]) });
-        const missing = await resolveInterpreter(candidates([], undefined, 'linux'), without, true);
+        const list = candidates([], undefined, 'linux');
+        const missing = await resolveInterpreter(list, without, true);
         assert.ok(!missing.ok);
         assert.match(missing.message, /fmperf is not installed in \/py311/);
         assert.match(missing.message, /useBundled/);
 
         const withIt = fakeProbe({ python3: info([3, 11], { hasFmperf: true }) });
-        const found = await resolveInterpreter(candidates([], undefined, 'linux'), withIt, true);
+        const found = await resolveInterpreter(list, withIt, true);
         assert.equal(found.ok, true);
     });
 });
@@ -121,7 +126,8 @@ describe('parseProbeOutput', () => {
 
     it('explains a run without a probe line', () => {
         const result = parseProbeOutput('', 'Traceback...\nSyntaxError: invalid syntax\n', 1);
-        assert.deepEqual(result, { ok: false, reason: 'not a usable Python (SyntaxError: invalid syntax)' });
+        const reason = 'not a usable Python (SyntaxError: invalid syntax)';
+        assert.deepEqual(result, { ok: false, reason });
         assert.deepEqual(parseProbeOutput('', '', 127), {
             ok: false, reason: 'not a usable Python (exit code 127)',
         });
@@ -150,7 +156,8 @@ describe('probeInterpreter (real processes)', () => {
             'echo \'FMPERF_PROBE {"version": [3, 8], "executable": "/old/python"}\'',
         );
         const probe: Probe = (command) => probeInterpreter(command, { cwd });
-        const result = await resolveInterpreter([{ command: [old], source: 'setting' }], probe, false);
+        const list = [{ command: [old], source: 'setting' as const }];
+        const result = await resolveInterpreter(list, probe, false);
         assert.ok(!result.ok);
         assert.match(result.message, /Python 3\.8 is too old/);
     });
@@ -158,7 +165,8 @@ describe('probeInterpreter (real processes)', () => {
     it('reports a program that is not a Python', async () => {
         const broken = fakePython('echo "Unknown option: -c" >&2; exit 2');
         const result = await probeInterpreter([broken], { cwd });
-        assert.deepEqual(result, { ok: false, reason: 'not a usable Python (Unknown option: -c)' });
+        const reason = 'not a usable Python (Unknown option: -c)';
+        assert.deepEqual(result, { ok: false, reason });
     });
 
     it('gives up on a Python that hangs', async () => {

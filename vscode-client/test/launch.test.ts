@@ -30,7 +30,9 @@ describe('planLaunch', () => {
     });
 
     it('runs the executable the probe found, not the PATH name', () => {
-        const plan = planLaunch({ settings: settings(), interpreter, extensionPath: '/e', cwd: '/w' });
+        const plan = planLaunch({
+            settings: settings(), interpreter, extensionPath: '/e', cwd: '/w',
+        });
         assert.equal(plan.command, '/usr/bin/python3');
     });
 
@@ -48,7 +50,9 @@ describe('planLaunch', () => {
 
     it('runs fmperf.path as given, with fmperf.args after it', () => {
         const plan = planLaunch({
-            settings: settings({ path: ['/venv/bin/fmperf-ls', '--log-file', '/tmp/l'], args: ['-v'] }),
+            settings: settings({
+                path: ['/venv/bin/fmperf-ls', '--log-file', '/tmp/l'], args: ['-v'],
+            }),
             extensionPath: '/ext',
             cwd: '/ws',
         });

@@ -24,7 +24,9 @@ function fakeServer(label: string): string {
     return root;
 }
 
-function runLauncher(env: Record<string, string>, cwd: string): { out: string; status: number | null } {
+function runLauncher(
+    env: Record<string, string>, cwd: string,
+): { out: string; status: number | null } {
     const result = spawnSync('python3', [launcher, '--stdio', '-v'], {
         cwd, env: { ...process.env, ...env }, encoding: 'utf8',
     });
@@ -54,7 +56,8 @@ describe('launch_server.py', () => {
 
     it('says so when the bundled libraries are missing', () => {
         const { out, status } = runLauncher(
-            { FMPERF_IMPORT_STRATEGY: 'useBundled', FMPERF_BUNDLED_LIBS: '/no/such/libs' }, tmpdir(),
+            { FMPERF_IMPORT_STRATEGY: 'useBundled', FMPERF_BUNDLED_LIBS: '/no/such/libs' },
+            tmpdir(),
         );
         assert.equal(status, 4);
         assert.match(out, /bundled libraries missing/);

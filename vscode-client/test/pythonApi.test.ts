@@ -21,9 +21,11 @@ describe('pythonExtensionApi', () => {
     });
 
     it('survives an activation that fails or hangs', async () => {
-        const failing = { isActive: false, exports: undefined, activate: async () => { throw new Error('x'); } };
+        const fail = async () => { throw new Error('x'); };
+        const failing = { isActive: false, exports: undefined, activate: fail };
         assert.equal(await pythonExtensionApi(lookup(failing)), undefined);
-        const hanging = { isActive: false, exports: undefined, activate: () => new Promise(() => {}) };
+        const never = () => new Promise(() => {});
+        const hanging = { isActive: false, exports: undefined, activate: never };
         assert.equal(await pythonExtensionApi(lookup(hanging as never), 50), undefined);
     });
 });
@@ -33,7 +35,9 @@ describe('interpreterFromApi', () => {
         const api = {
             environments: {
                 getActiveEnvironmentPath: () => ({ id: 'x', path: '/envs/a' }),
-                resolveEnvironment: async () => ({ executable: { uri: { fsPath: '/envs/a/bin/python' } } }),
+                resolveEnvironment: async () => ({
+                    executable: { uri: { fsPath: '/envs/a/bin/python' } },
+                }),
             },
         };
         assert.deepEqual(await interpreterFromApi(api), ['/envs/a/bin/python']);
@@ -50,7 +54,8 @@ describe('interpreterFromApi', () => {
     });
 
     it('uses the older settings API', async () => {
-        const api = { settings: { getExecutionDetails: () => ({ execCommand: ['conda', 'run', 'python'] }) } };
+        const details = () => ({ execCommand: ['conda', 'run', 'python'] });
+        const api = { settings: { getExecutionDetails: details } };
         assert.deepEqual(await interpreterFromApi(api), ['conda', 'run', 'python']);
     });
 
@@ -69,8 +74,10 @@ describe('onInterpreterChange', () => {
     it('subscribes through whichever event exists', () => {
         let subscribed = 0;
         const event = () => { subscribed += 1; return { dispose: () => undefined }; };
-        assert.ok(onInterpreterChange({ environments: { onDidChangeActiveEnvironmentPath: event } }, () => {}));
-        assert.ok(onInterpreterChange({ settings: { onDidChangeExecutionDetails: event } }, () => {}));
+        const newer = { environments: { onDidChangeActiveEnvironmentPath: event } };
+        const older = { settings: { onDidChangeExecutionDetails: event } };
+        assert.ok(onInterpreterChange(newer, () => {}));
+        assert.ok(onInterpreterChange(older, () => {}));
         assert.equal(subscribed, 2);
         assert.equal(onInterpreterChange(undefined, () => {}), undefined);
     });
