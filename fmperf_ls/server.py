@@ -82,7 +82,7 @@ class FmperfServer(LanguageServer):
         """Log every failure; show the first one outside a request to the user, once."""
         logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
         if self._shown_failure or source is not _notification_error():
-            return
+            return  # requests answer with their error; one popup is enough
         self._shown_failure = True
         self.window_show_message(types.ShowMessageParams(
             type=types.MessageType.Error,
@@ -208,7 +208,7 @@ async def _pull_configuration(ls: FmperfServer, session: Session) -> None:
         )
     except (asyncio.TimeoutError, JsonRpcException) as error:
         logger.warning("could not pull settings: %s", error)
-        return
+        return  # the settings we have stay
     value = answer[0] if answer else None
     if unwrap(value):
         session.apply_editor_settings(value)
@@ -363,7 +363,7 @@ async def on_code_action(
 async def _current(session: Session | None, uri: str) -> Result | None:
     """The current analysis for hover and code actions; none while it is still running."""
     if session is None:
-        return None
+        return None  # not initialized: nothing is open
     try:
         return await session.current(uri, flush=True)
     except Busy:

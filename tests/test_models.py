@@ -158,3 +158,241 @@ def test_bad_input_never_crashes():
     assert models.is_indexed(weird, "nothing") is None
     assert models.relationship(models.mapped_class("A"), "b") is not None
     assert isinstance(models.relationship_names(), set)
+
+
+# -- the on-disk cache of facts ------------------------------------------------------------
+
+
+def _index_fixtures(cache: Path) -> ProjectIndex:
+    project = ProjectIndex(FIXTURES, cache_dir=cache)
+    project.index_files(sorted(FIXTURES.glob("*.py")))
+    return project
+
+
+def _summary(models: ModelIndex) -> list[tuple]:
+    """Every relationship of every class as the rules see it: target, loading, direction."""
+    rows = []
+    for facts in sorted(models.files(), key=lambda facts: facts.path):
+        for cls in facts.classes.values():
+            attributes = sorted(set(cls.relationships) | {
+                rel.attribute for rel in models._backref_map().get(id(cls), {}).values()})
+            for attribute in attributes:
+                found = models.relationship(cls, attribute)
+                target = models.target_of(found)
+                rows.append((cls.name, attribute, found.lazy, models.is_collection(found),
+                             target.path if target else None, str(found.range)))
+    return rows
+
+
+def test_second_index_of_an_unchanged_tree_parses_nothing(tmp_path):
+    cold = _index_fixtures(tmp_path / "cache")
+    warm = _index_fixtures(tmp_path / "cache")
+
+    assert cold.parsed == 2
+    assert warm.parsed == 0
+    assert _summary(warm.models) == _summary(cold.models)
+    assert (tmp_path / "cache" / ".gitignore").is_file()
+
+
+def test_cached_facts_follow_the_content_not_the_path(tmp_path):
+    text = (FIXTURES / "typed_models.py").read_text()
+    first = ProjectIndex(tmp_path, cache_dir=tmp_path / "cache")
+    first.update("a/typed.py", text)
+    first.save_cache()
+    second = ProjectIndex(tmp_path, cache_dir=tmp_path / "cache")
+
+    second.update("b/renamed.py", text)
+    second.update("b/renamed.py", text + "\nclass Extra(Base):\n    __tablename__ = 'x'\n")
+
+    assert second.parsed == 1  # the edited text only
+    assert second.models.mapped_class("Extra").path == "b/renamed.py"
+    assert second.models.mapped_class("User").path == "b/renamed.py"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: "{not json",
+        lambda data: data.replace('"stamp":"', '"stamp":"0.0.0-old:'),
+        lambda data: data.replace('"classes":[', '"classes":[42,', 1),
+        lambda data: data.replace('"range":[', '"range":["x",', 1),
+        lambda data: '{"format": 1, "stamp": 3, "entries": []}',
+    ],
+)
+def test_a_corrupt_or_old_cache_is_ignored(tmp_path, damage):
+    cache = tmp_path / "cache"
+    reference = _summary(_index_fixtures(cache).models)
+    store = cache / "model-index.json"
+    store.write_text(damage(store.read_text()))
+
+    again = _index_fixtures(cache)
+
+    assert again.parsed >= 1
+    assert _summary(again.models) == reference
+    assert _index_fixtures(cache).parsed == 0  # rewritten whole
+
+
+def test_an_unwritable_cache_folder_only_costs_the_cache(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    project = _index_fixtures(blocker / "cache")
+
+    assert project.parsed == 2
+    assert project.models.mapped_class("GenericAsset") is not None
+
+
+# -- extend-model-modules ------------------------------------------------------------------
+
+
+ALIASES = "from app.models.assets import GenericAsset\n\nAsset = GenericAsset\n"
+SUBCLASS = (
+    "from app.models.base import Resource\n\n\n"
+    "class Battery(Resource):\n    def capacity(self):\n        return 1\n"
+)
+BASE = (
+    "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\n"
+    "class Resource(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+)
+
+
+def _write(root: Path, files: dict[str, str]) -> list[Path]:
+    paths = []
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        paths.append(path)
+    return paths
+
+
+def test_listed_modules_are_indexed_whatever_the_prefilter_says(tmp_path):
+    paths = _write(tmp_path, {
+        "app/models/assets.py": "from app.models.base import db\n\n\n"
+        "class GenericAsset(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+        "app/models/aliases.py": ALIASES,
+        "app/models/base.py": BASE,
+        "app/extra/battery.py": SUBCLASS,
+    })
+    plain = ProjectIndex(tmp_path)
+    plain.index_files(paths)
+    listed = ProjectIndex(tmp_path, model_modules=["app.models.aliases", "app/extra"])
+    listed.index_files(paths)
+
+    assert plain.models.mapped_class("Battery") is None
+    assert plain.models.mapped_class("Asset", "app.models.aliases") is None
+    assert listed.models.mapped_class("Battery").path.endswith("battery.py")
+    assert listed.models.mapped_class("Asset", "app.models.aliases").name == "GenericAsset"
+    assert listed.is_model_module(str(tmp_path / "app/models/aliases.py"))
+
+
+def test_a_module_listed_later_and_a_forced_update(tmp_path):
+    paths = _write(tmp_path, {"app/models/base.py": BASE, "app/battery.py": SUBCLASS})
+    project = ProjectIndex(tmp_path)
+    project.index_files(paths)
+    assert project.models.mapped_class("Battery") is None
+
+    files = project.set_model_modules(["app.battery"])
+    project.index_files(files)
+    assert project.models.mapped_class("Battery") is not None
+
+    other = ProjectIndex(tmp_path)
+    other.update("app/models/base.py", BASE)
+    assert other.update("lonely.py", SUBCLASS.replace("Battery", "Cell"), force=True)
+    assert other.models.mapped_class("Cell") is not None
+
+
+# -- two classes of one name ------------------------------------------------------------
+
+
+TWINS = {
+    "app/billing/models.py": (
+        "from app.db import Base\nfrom sqlalchemy.orm import relationship\n\n\n"
+        "class Account(Base):\n    __tablename__ = 'billing_account'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    invoices = relationship('Invoice', backref='account')\n\n\n"
+        "class Invoice(Base):\n    __tablename__ = 'invoice'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    account_id = Column(Integer, ForeignKey('billing_account.id'))\n"
+    ),
+    "app/auth/models.py": (
+        "from app.db import Base\nfrom sqlalchemy.orm import relationship\n\n\n"
+        "class Account(Base):\n    __tablename__ = 'auth_account'\n"
+        "    id = Column(Integer, primary_key=True)\n\n\n"
+        "class Login(Base):\n    __tablename__ = 'login'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    account_id = Column(Integer, ForeignKey('auth_account.id'))\n"
+        "    account = relationship('app.auth.models.Account', backref='logins')\n"
+    ),
+    "app/audit.py": (
+        "from app.db import Base\nfrom app.auth.models import Account\n"
+        "from app import billing\nfrom sqlalchemy.orm import relationship\n\n\n"
+        "class Entry(Base):\n    __tablename__ = 'entry'\n"
+        "    id = Column(Integer, primary_key=True)\n"
+        "    account = relationship(Account, backref='entries')\n"
+        "    billed = relationship(billing.models.Account)\n"
+        "    ambiguous = relationship('Account')\n"
+    ),
+    "app/db.py": "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n",
+}
+
+
+@pytest.fixture(scope="module")
+def twins() -> ModelIndex:
+    return index_of(TWINS)
+
+
+def index_of(texts: dict[str, str]) -> ModelIndex:
+    project = ProjectIndex()
+    for path, text in texts.items():
+        project.update(path, text)
+    return project.models
+
+
+def _rel(models: ModelIndex, path: str, cls: str, attribute: str):
+    owner = next(f for f in models.files() if f.path == path).classes[cls]
+    return models.relationship(owner, attribute)
+
+
+@pytest.mark.parametrize(
+    ("path", "cls", "attribute", "target_path"),
+    [
+        ("app/billing/models.py", "Invoice", "account", "app/billing/models.py"),  # backref
+        ("app/auth/models.py", "Login", "account", "app/auth/models.py"),  # qualified string
+        ("app/audit.py", "Entry", "account", "app/auth/models.py"),  # imported class
+        ("app/audit.py", "Entry", "billed", "app/billing/models.py"),  # module attribute
+        ("app/auth/models.py", "Account", "logins", "app/auth/models.py"),
+        ("app/auth/models.py", "Account", "entries", "app/audit.py"),
+    ],
+)
+def test_targets_and_backrefs_land_on_the_right_twin(twins, path, cls, attribute, target_path):
+    found = _rel(twins, path, cls, attribute)
+
+    assert found is not None
+    assert twins.target_of(found).path == target_path
+
+
+def test_backrefs_do_not_leak_to_the_twin_and_ambiguity_is_unknown(twins):
+    billing = _rel(twins, "app/billing/models.py", "Account", "logins")
+    ambiguous = _rel(twins, "app/audit.py", "Entry", "ambiguous")
+
+    assert billing is None
+    assert _rel(twins, "app/billing/models.py", "Account", "entries") is None
+    assert twins.target_of(ambiguous) is None
+    assert twins.is_collection(ambiguous) is None
+
+
+def test_twins_in_separate_registries_resolve_by_registry():
+    texts = {
+        "one/models.py": "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+        "class Tag(Base):\n    __tablename__ = 'tag'\n    id = Column(Integer, primary_key=True)\n"
+        "class Post(Base):\n    __tablename__ = 'post'\n    tags = relationship('Tag')\n",
+        "two/models.py": "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+        "class Tag(Base):\n    __tablename__ = 'tag'\n"
+        "    id = Column(Integer, primary_key=True)\n",
+        "one/extra.py": "from one.models import Base\n"
+        "class Note(Base):\n    __tablename__ = 'note'\n    tags = relationship('Tag')\n",
+    }
+    models = index_of(texts)
+
+    assert models.target_of(_rel(models, "one/extra.py", "Note", "tags")).path == \
+        "one/models.py"

@@ -206,7 +206,110 @@ def test_fmp103_method_recursion_and_no_recursion_on_other_classes():
     )
     _, _, found = check(code, orm.RecursiveLazyTraversal)
 
-    assert codes(found) == []  # self.path(...) on a non-model class is not followed yet
+    assert [(f.code, str(f.range)) for f in found] == [("FMP103", "6:15-6:44")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    def walk(self, asset: GenericAsset):\n"
+        "        return [self.visit(c) for c in asset.child_assets]\n"
+        "    def visit(self, asset: GenericAsset):\n        return self.walk(asset)\n",
+        "    def walk(self, asset: GenericAsset):\n"
+        "        for child in asset.child_assets:\n            self.walk(child)\n",
+    ],
+)
+def test_fmp103_mutual_and_loop_recursion_through_self(body):
+    _, _, found = check(FLASK + "class Walker:\n" + body, orm.RecursiveLazyTraversal)
+
+    assert codes(found) == ["FMP103"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # another object's method of the same name: not this class's recursion
+        "    def walk(self, asset: GenericAsset):\n"
+        "        return [other.walk(c) for c in asset.child_assets]\n",
+        # a static method has no `self`; the first argument is the subject
+        "    @staticmethod\n    def walk(helper, asset: GenericAsset):\n"
+        "        return [helper.walk(c) for c in asset.child_assets]\n",
+        # recursion over another class's relationship: not one tree
+        "    def walk(self, asset: GenericAsset):\n"
+        "        return [self.walk(s) for s in asset.sensors]\n",
+    ],
+)
+def test_fmp103_no_recursion_through_self(body):
+    code = FLASK + "other = None\nclass Walker:\n" + body
+    _, _, found = check(code, orm.RecursiveLazyTraversal)
+
+    assert found == []
+
+
+def test_fmp102_through_a_method_of_the_same_class():
+    code = FLASK + (
+        "class Report:\n"
+        "    def rows(self):\n"
+        "        assets = Asset.query.all()\n"
+        "        return [self.describe(a) for a in assets]\n"
+        "    def describe(self, asset):\n"
+        "        return self.count(asset)\n"
+        "    def count(self, asset):\n"
+        "        return len(asset.sensors)\n"
+    )
+    text, engine, found = check(code, orm.LazyLoadInCallee)
+
+    assert [(f.code, str(f.range)) for f in found] == [("FMP102", "5:16-5:32")]
+    assert found[0].message.startswith("self.describe() reads GenericAsset.sensors")
+    assert str(found[0].related[0].range) == "9:19-9:32"
+    assert "options(selectinload(Asset.sensors))" in fixed(text, engine)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # overridden in a subclass of the same module: the override may run instead
+        "class Report:\n"
+        "    def rows(self):\n        return [self.describe(a) for a in Asset.query.all()]\n"
+        "    def describe(self, asset):\n        return len(asset.sensors)\n"
+        "class Short(Report):\n    def describe(self, asset):\n        return asset.name\n",
+        # `helper` is another object, not `self`
+        "class Report:\n"
+        "    def rows(self, helper):\n"
+        "        return [helper.describe(a) for a in Asset.query.all()]\n"
+        "    def describe(self, asset):\n        return len(asset.sensors)\n",
+        # a class method's `cls.describe` is not followed
+        "class Report:\n    @classmethod\n"
+        "    def rows(cls):\n        return [cls.describe(a) for a in Asset.query.all()]\n"
+        "    @classmethod\n    def describe(cls, asset):\n        return len(asset.sensors)\n",
+        # the method reads a column only
+        "class Report:\n"
+        "    def rows(self):\n        return [self.describe(a) for a in Asset.query.all()]\n"
+        "    def describe(self, asset):\n        return asset.name\n",
+    ],
+)
+def test_fmp102_methods_stay_silent(code):
+    _, _, found = check(FLASK + code, orm.LazyLoadInCallee)
+
+    assert found == []
+
+
+def test_fmp101_contains_eager_advice_when_the_query_joins():
+    code = FLASK + (
+        "from sqlalchemy import select\n"
+        "for a in Asset.query.join(Asset.sensors).all():\n    print(a.sensors)\n"
+        "for a in db.session.scalars(select(GenericAsset).join(Sensor)):\n"
+        "    print(a.sensors)\n"
+        "for a in Asset.query.join(Account).all():\n    print(a.sensors)\n"
+    )
+    text, engine, found = check(code, orm.LazyLoadInLoop)
+
+    assert codes(found) == ["FMP101"] * 3
+    assert "contains_eager(Asset.sensors) would fill it" in found[0].message
+    assert "contains_eager(GenericAsset.sensors)" in found[1].message
+    assert "contains_eager" not in found[2].message  # another table is joined
+    assert all(f.fix is not None for f in found)
+    assert "contains_eager" not in fixed(text, engine)  # advice, never an edit
 
 
 def test_fmp104_variants():

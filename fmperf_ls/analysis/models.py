@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from parso.tree import BaseNode, NodeOrLeaf
+from parso.tree import BaseNode, Leaf, NodeOrLeaf
 
 from fmperf_ls.analysis.imports import ImportMap, dotted_parts
 from fmperf_ls.analysis.source import Range, SourceFile
@@ -449,7 +449,7 @@ class ModelIndex:
 
     def relationship_names(self) -> set[str]:
         """Every relationship attribute name of the workspace: a cheap prefilter."""
-        names = set()
+        names: set[str] = set()
         for facts in self._files.values():
             for cls in facts.classes.values():
                 names.update(cls.relationships)
@@ -773,21 +773,36 @@ def _annotation_and_value(expr: BaseNode) -> tuple[NodeOrLeaf | None, NodeOrLeaf
 
 def _read_method(cls: MappedClass, source: SourceFile, statement: NodeOrLeaf) -> None:
     """`@declared_attr def sensor(cls): return relationship(...)` in mixins; else a member."""
-    function = statement.children[-1] if statement.type == "decorated" else statement
+    function = _last_child(statement) if statement.type == "decorated" else statement
     if function.type == "async_funcdef":
-        function = function.children[-1]
-    name = function.children[1].value
-    decorators = statement.children[0].get_code() if statement.type == "decorated" else ""
+        function = _last_child(function)
+    if not isinstance(function, BaseNode):
+        return  # half-typed: nothing to read
+    name_node = function.children[1]
+    name = _leaf_value(name_node)
+    decorators = _first_child_code(statement) if statement.type == "decorated" else ""
     if "declared_attr" in decorators:
         returned = _returned_value(function)
-        callee = _callee_name(returned) if returned is not None else None
-        if callee in ("relationship", "dynamic_loader"):
-            _add_relationship(cls, source, name, function.children[1], returned, None)
+        callee = _callee_name(returned)
+        if returned is not None and callee in ("relationship", "dynamic_loader"):
+            _add_relationship(cls, source, name, name_node, returned, None)
             return
-        if callee in ("Column", "mapped_column"):
+        if returned is not None and callee in ("Column", "mapped_column"):
             cls.columns[name] = _column(name, returned)
             return
     cls.other_members.add(name)
+
+
+def _last_child(node: NodeOrLeaf) -> NodeOrLeaf:
+    return node.children[-1] if isinstance(node, BaseNode) else node
+
+
+def _first_child_code(node: NodeOrLeaf) -> str:
+    return node.children[0].get_code() if isinstance(node, BaseNode) else ""
+
+
+def _leaf_value(node: NodeOrLeaf) -> str:
+    return node.value if isinstance(node, Leaf) else node.get_code(include_prefix=False)
 
 
 def _returned_value(function: BaseNode) -> NodeOrLeaf | None:
@@ -894,8 +909,9 @@ def _add_relationship(cls: MappedClass, source: SourceFile, name: str, name_node
 
 def _backref(forward: Relationship, node: NodeOrLeaf) -> Relationship | None:
     """The relationship a `backref="name"` or `backref("name", lazy=...)` adds to the target."""
+    keywords: dict[str, NodeOrLeaf] = {}
     if node.type == "string":
-        name, keywords = _string_value(node), {}
+        name = _string_value(node)
     elif _callee_name(node) == "backref":
         positional, keywords = _call_arguments(node)
         if not positional or positional[0].type != "string":
@@ -975,8 +991,10 @@ def _mapped_origin(annotation: NodeOrLeaf) -> NodeOrLeaf | None:
     head = annotation.get_code(include_prefix=False).split("[", 1)[0].rsplit(".", 1)[-1]
     if head not in ("Mapped", "WriteOnlyMapped", "DynamicMapped"):
         return None
-    last = annotation.children[-1]
-    if last.type != "trailer" or last.children[0].value != "[":
+    last = _last_child(annotation)
+    if not isinstance(last, BaseNode) or last.type != "trailer":
+        return None
+    if _leaf_value(last.children[0]) != "[":
         return None
     if head != "Mapped":
         return _FakeList(last.children[1])  # type: ignore[return-value]

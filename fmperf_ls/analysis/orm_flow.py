@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from parso.python.tree import Name
+from parso.python.tree import Class, Name
 from parso.tree import BaseNode, NodeOrLeaf
 
 from fmperf_ls.analysis.imports import dotted_parts
@@ -75,6 +75,8 @@ class Origin:
     """"legacy" for `Model.query` / `session.query(M)`, "select" for `select(M)`."""
     blocks_fix: bool = False
     """The statement groups, deduplicates or is textual: no loader edit is offered."""
+    joins: list[NodeOrLeaf] = field(default_factory=list)
+    """The first argument of each `.join(...)` / `.outerjoin(...)` of the statement."""
 
 
 @dataclass
@@ -101,11 +103,14 @@ class OrmFlow:
     def resolve_class(self, node: NodeOrLeaf) -> MappedClass | None:
         """The mapped class a name (or dotted name) of this file stands for."""
         parts = dotted_parts(node)
-        if not parts:
-            return None
-        local = parts[0] if len(parts) == 1 else None
-        if local is None:
-            return self.index.mapped_class(parts[-1])
+        return self.resolve_parts(parts) if parts else None
+
+    def resolve_parts(self, parts: list[str]) -> MappedClass | None:
+        """The mapped class of `Asset` or `models.Asset` written in this file."""
+        if len(parts) > 1:
+            head = self.ctx.imports.resolve(parts[0]) or parts[0]
+            return self.index.mapped_class(parts[-1], ".".join([head, *parts[1:-1]]))
+        local = parts[0]
         qualified = self.ctx.imports.resolve(local)
         if qualified is not None:
             module, _, name = qualified.rpartition(".")
@@ -120,7 +125,8 @@ class OrmFlow:
             if name and self.index.mapped_class(name, module.lstrip(".")) is cls:
                 return local
         for node in self.ctx.source.nodes("classdef"):
-            if node.children[1].value == cls.name and scope_of(node).type == "file_input":
+            if isinstance(node, Class) and node.name.value == cls.name and scope_of(
+                    node).type == "file_input":
                 return cls.name
         return None
 
@@ -246,6 +252,9 @@ class OrmFlow:
                           "union", "union_all", "add_columns", "add_entity",
                           "select_from", "having"):
                 origin.blocks_fix = True
+            if method in ("join", "outerjoin") and index + 1 < len(trailers):
+                joined = _positional(trailers[index + 1])
+                origin.joins.extend(joined[:1])
             if method != "options" or index + 1 >= len(trailers):
                 continue
             call = trailers[index + 1]
@@ -298,14 +307,13 @@ class OrmFlow:
         if not arguments:
             return False
         statement = arguments[0]
-        if statement.type == "name":
-            definitions = [d for d in _assignments_in_scope(statement)
-                           if d.start_pos < statement.start_pos]
-            if not definitions or any(d.get_definition().type != "expr_stmt"
-                                      for d in definitions):
+        if isinstance(statement, Name):
+            values = [_assigned_value(d) for d in _assignments_in_scope(statement)
+                      if d.start_pos < statement.start_pos]
+            if not values or any(value is None for value in values):
                 return False  # a loop over statements, or a parameter: not one query per row
-            return all(self._builds_select(d.get_definition().children[-1], statement.value)
-                       for d in definitions)
+            return all(value is not None and self._builds_select(value, statement.value)
+                       for value in values)
         return self._builds_select(statement, None)
 
     def _builds_select(self, node: NodeOrLeaf, refined: str | None) -> bool:
@@ -670,6 +678,23 @@ class OrmFlow:
                 return True
         return False
 
+    def joined_path(self, origin: Origin | None, path: tuple[Relationship, ...]) -> bool:
+        """Whether the query joins each step of `path`: `.join(Asset.sensors)`, `.join(Sensor)`.
+
+        Then `contains_eager` could fill the relationship from rows already fetched.
+        """
+        if origin is None or not origin.joins:
+            return False
+        return all(any(self._joins_step(join, rel) for join in origin.joins) for rel in path)
+
+    def _joins_step(self, join: NodeOrLeaf, rel: Relationship) -> bool:
+        parts = dotted_parts(join)
+        if parts is not None and len(parts) >= 2 and parts[-1] == rel.attribute:
+            owner = self.resolve_parts(parts[:-1])
+            return owner is not None and self.index.relationship(owner, rel.attribute) is rel
+        target = self.index.target_of(rel)
+        return target is not None and self.resolve_class(join) is target
+
     def prefix_option(self, origin: Origin, path: tuple[Relationship, ...]) -> NodeOrLeaf | None:
         """An existing option that loads exactly `path[:-1]`, to extend with one more step."""
         wanted = [rel.attribute for rel in path[:-1]]
@@ -754,8 +779,9 @@ def _query_start(children: list[NodeOrLeaf]) -> tuple[NodeOrLeaf, int] | None:
             if len(arguments) != 1 or len(_arguments(following)) != 1:
                 return None  # several entities, or columns: rows are not objects
             return arguments[0], index + 2
-        if index == 1 and children[0].type == "name" and children[0].value[:1].isupper():
-            return children[0], index + 1
+        head = children[0]
+        if index == 1 and isinstance(head, Name) and head.value[:1].isupper():
+            return head, index + 1
         return None
     return None
 
@@ -785,8 +811,18 @@ def _module_level(name: Name) -> bool:
 
 def _chain_starting_with(value: NodeOrLeaf, name: str) -> bool:
     """`stmt.where(...)`: a later assignment that refines the same statement."""
-    children = getattr(value, "children", None)
-    return bool(children) and children[0].type == "name" and children[0].value == name
+    if not isinstance(value, BaseNode) or not value.children:
+        return False
+    head = value.children[0]
+    return isinstance(head, Name) and head.value == name
+
+
+def _assigned_value(name: Name) -> NodeOrLeaf | None:
+    """The right-hand side of the assignment statement that binds `name`, if it is one."""
+    statement = name.get_definition()
+    if statement is None or statement.type != "expr_stmt":
+        return None
+    return statement.children[-1]
 
 
 def _assignments_in_scope(name: Name) -> list[Name]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from fmperf_ls.analysis.index_cache import IndexCache, content_key
 from fmperf_ls.analysis.models import FileModels, ModelIndex, could_define_models, read_models

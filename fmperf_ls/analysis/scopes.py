@@ -32,7 +32,7 @@ class Loop:
             return []
         if self.target.type == "name":
             return [self.target]  # type: ignore[list-item]
-        return [leaf for leaf in _leaves(self.target) if leaf.type == "name"]
+        return [leaf for leaf in _leaves(self.target) if isinstance(leaf, Name)]
 
 
 def scope_of(node: NodeOrLeaf) -> BaseNode:

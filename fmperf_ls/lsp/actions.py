@@ -56,7 +56,7 @@ def quick_actions(
     ignored: set[tuple[int, str]] = set()
     for finding in findings:
         if not _touches(finding.range, wanted_span):
-            continue
+            continue  # elsewhere in the file: the client asked about this range only
         diagnostic = to_diagnostic(finding, target.source, target.codec)
         if finding.fix is not None:
             actions.append(_fix_action(target, finding.fix, diagnostic))
@@ -76,7 +76,7 @@ def fix_all_action(target: Target, fixed: str) -> types.CodeAction | None:
         return None  # nothing safe to fix: no empty action in the menu
     if SourceFile(fixed).syntax_problem is not None and target.source.syntax_problem is None:
         logger.warning("fix-all result for %s does not parse; not offered", target.uri)
-        return None
+        return None  # never offer text that breaks a file that parsed
     edit = _minimal_edit(target.source, fixed)
     return types.CodeAction(
         title="fmperf: apply all safe fixes",
@@ -113,7 +113,7 @@ def _ignore_action(
         return None  # the line already ignores this code
     if not reparses(target.source, edit):
         logger.debug("ignore comment for %s dropped: it would not parse", finding.code)
-        return None
+        return None  # a comment that breaks the statement is worse than no action
     return types.CodeAction(
         title=f"fmperf: ignore {finding.code} on this line",
         kind=types.CodeActionKind.QuickFix,
@@ -157,7 +157,7 @@ def _statement_lines(source: SourceFile, span: Range) -> tuple[int, int]:
         if child.end_pos[1] == 0:
             end -= 1  # a newline token ends at column 0 of the next line
         if end < span.start.line or start > span.end.line:
-            continue
+            continue  # a statement the edit does not touch
         first, last = min(first, start), max(last, end)
     return max(first, 0), min(last, len(source.lines) - 1)
 

@@ -54,7 +54,7 @@ class EditorSettings:
 def unwrap(raw: Any) -> Mapping[str, Any] | None:
     """The settings mapping, whether sent bare or under an `fmperf` key; None if absent."""
     if not isinstance(raw, Mapping):
-        return None
+        return None  # null or a scalar: no settings in it
     inner = raw.get(SECTION)
     if isinstance(inner, Mapping):
         return inner
@@ -72,7 +72,7 @@ def parse_editor_settings(raw: Any) -> tuple[EditorSettings, list[str]]:
     _parse_rule_keys(table, values, problems)
     for key, (name, parse) in _PARSERS.items():
         if key not in table or table[key] is None:
-            continue
+            continue  # not sent: the default stands
         try:
             values[name] = parse(table[key])
         except ValueError as error:

@@ -54,7 +54,7 @@ class Worker:
         while True:
             _, _, job, args, future = self._jobs.get()
             if job is None:
-                return
+                return  # the stop marker: the thread ends
             if not future.set_running_or_notify_cancel():
                 continue  # cancelled while it waited: a newer version replaced it
             try:

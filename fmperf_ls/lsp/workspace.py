@@ -235,14 +235,14 @@ class Session:
         document = self.documents.get(uri)
         if document is None:
             logger.warning("change to %s, which was never opened; ignored", uri)
-            return
+            return  # no text to apply the change to
         document.version, document.text = version, text
         self._schedule(document, self.editor.debounce_ms)
 
     def close(self, uri: str) -> None:
         document = self.documents.pop(uri, None)
         if document is None:
-            return
+            return  # closed twice or never opened: nothing to release
         if document.timer is not None:
             document.timer.cancel()
         for _, waiter in document.waiters:
@@ -280,7 +280,7 @@ class Session:
             )
         except Exception:  # a bug here must cost one result, not the server
             logger.exception("analysis of %s failed", document.uri)
-            return
+            return  # the previous diagnostics stay until the next edit
         if result is None:
             return  # the text changed while this pass waited: the newer pass decides
         if models_changed and generation == self.generation:
@@ -328,7 +328,7 @@ class Session:
             report = await self.slow.run(DOCUMENT, engine.check, source)
         except Exception:  # jedi or a rule failed: the first pass stands
             logger.exception("jedi pass over %s failed", uri)
-            return
+            return  # the first pass's diagnostics stand
         diagnostics = to_diagnostics(report.findings, source, self.codec)
         if diagnostics == first.diagnostics:
             return  # jedi changed nothing: no second publish
@@ -344,12 +344,12 @@ class Session:
         document = self.documents.get(uri)
         if document is None or document.version != result.version:
             logger.debug("dropped a result for %s v%s: stale", uri, result.version)
-            return False
+            return False  # positions of an older text would be wrong in the new one
         if result.generation != self.generation:
             logger.debug("dropped a result for %s: settings or models changed", uri)
             if document.timer is None:
                 self._schedule(document, 0)
-            return False
+            return False  # computed with old settings or models: checked again
         document.result = result
         for version, waiter in list(document.waiters):
             if version <= result.version and not waiter.done():
@@ -363,7 +363,7 @@ class Session:
         for failure in report.failures:
             key = (report.path, failure.code)
             if key in self._failures_seen:
-                continue
+                continue  # said once per file and rule, not on every keystroke
             if len(self._failures_seen) > 1000:
                 self._failures_seen.clear()
             self._failures_seen.add(key)
@@ -376,7 +376,7 @@ class Session:
         """The result for the document's current text, waiting for it when needed."""
         document = self.documents.get(uri)
         if document is None:
-            return None
+            return None  # never opened or already closed: nothing to answer from
         result = document.result
         if result is not None and result.version == document.version:
             if result.generation == self.generation:
@@ -488,7 +488,7 @@ class Session:
             if previous.get(uri) == result_id:
                 reports.append(types.WorkspaceUnchangedDocumentDiagnosticReport(
                     uri=uri, version=None, result_id=result_id))
-                continue
+                continue  # the client's copy is current: no need to check it again
             text = _read(path)
             if text is None or self.settings.excludes(Path(path)):
                 continue  # unreadable, binary or excluded: nothing to report

@@ -964,18 +964,22 @@ def _invariant_call(ctx: Context, chain: NodeOrLeaf):
     children = chain.children
     if not all(child.type == "trailer" for child in children[1:]):
         return None  # `a ** b`, `await x`: not a call chain
-    if len(children) != 2 or children[1].children[0].value != "(":
-        if not _is_library_call(chain):
-            return None  # not `f(args)` nor `module.f(args)`
-    result = _hoistable_kind(ctx, chain)
-    if result is None or not _plain_arguments(chain.children[-1]):
-        return None
-    if result == "mutable" and not _consumed_at_once(chain):
-        return None  # a fresh list or set that the loop may keep and change
+    if len(children) == 2 and children[1].children[0].value == "(":
+        if children[0].type != "name" or children[0].value not in _HOISTABLE_BUILTINS:
+            return None  # not one of the builtins worth hoisting
+    elif not _is_library_call(chain):
+        return None  # not `f(args)` nor `module.f(args)`
+    if not _plain_arguments(chain.children[-1]):
+        return None  # computed arguments: their invariance is not proven here
     loops = loops_around(chain)
     reads = names_read(chain.children[-1])
     if not loops or not reads:
+        return None  # runs once, or reads nothing that could change
+    result = _hoistable_kind(ctx, chain)
+    if result is None:
         return None
+    if result == "mutable" and not _consumed_at_once(chain):
+        return None  # a fresh list or set that the loop may keep and change
     loop = hoisting_loop(chain, loops, reads, pure_callee(ctx))
     if loop is None or _is_small_loop(loop) or not _bound_before(chain, reads, loop):
         return None
@@ -1003,8 +1007,15 @@ def _hoistable_kind(ctx: Context, chain: NodeOrLeaf) -> str | None:
 
 
 def _defined_in_module(ctx: Context, name: str) -> bool:
-    return any(used.is_definition() and used.parent.type != "trailer"
-               for used in ctx.source.tree.get_used_names().get(name, []))
+    """Whether the file binds `name` anywhere (shadowing a builtin); cached per file."""
+    bound = getattr(ctx.source, "_fmp_bound_names", None)
+    if bound is None:
+        bound = {
+            value for value, uses in ctx.source.tree.get_used_names().items()
+            if any(use.is_definition() and use.parent.type != "trailer" for use in uses)
+        }
+        ctx.source._fmp_bound_names = bound  # type: ignore[attr-defined]
+    return name in bound
 
 
 def _plain_arguments(trailer: NodeOrLeaf) -> bool:
@@ -1223,8 +1234,10 @@ def _list_membership(ctx: Context, comparison: NodeOrLeaf):
     if parent is not None and parent.type == "while_stmt" and parent.children[1] is comparison:
         return None  # `while name in taken:` retries until free, usually once
     loops = loops_around(comparison)
+    if not loops:
+        return None  # one test, not one per iteration
     binding = _single_list_binding(ctx, items)
-    if not loops or binding is None:
+    if binding is None:
         return None
     loop = hoisting_loop(comparison, loops, {items.value}, pure_callee(ctx))
     if loop is None or _is_small_loop(loop):

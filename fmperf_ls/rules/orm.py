@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from parso.python.tree import Name
-from parso.tree import NodeOrLeaf
+from parso.python.tree import Function, Name
+from parso.tree import BaseNode, Leaf, NodeOrLeaf
 
 from fmperf_ls.analysis.jedi_bridge import source_of_tree
 from fmperf_ls.analysis.models import DYNAMIC, LAZY, MappedClass, Relationship
@@ -569,6 +569,30 @@ class LazyLoadInLoop(Rule):
             note="nested paths chain; sensor.asset is the asset being iterated (identity "
             "map), so sensor.asset.type is Asset.type of the outer loop",
         ),
+        flagged(
+            """
+            from models import Asset
+
+
+            def sensor_counts():
+                assets = Asset.query.join(Asset.sensors).all()
+                return {asset.name: len(asset.sensors) for asset in assets}
+            """,
+            "6:28-6:41",
+            files=MODELS,
+            fixed="""
+            from models import Asset
+            from sqlalchemy.orm import selectinload
+
+
+            def sensor_counts():
+                assets = Asset.query.join(Asset.sensors).options(selectinload(Asset.sensors)).all()
+                return {asset.name: len(asset.sensors) for asset in assets}
+            """,
+            note="the query joins the sensors: the message also advises contains_eager, "
+            "which is only right for an unfiltered join along the relationship, so the "
+            "edit stays selectinload",
+        ),
         clean(
             """
             from sqlalchemy import select
@@ -642,9 +666,33 @@ class LazyLoadInLoop(Rule):
                 f"{rel.owner}.{rel.attribute} is a lazy load under AsyncSession: it raises "
                 f"MissingGreenlet; eager-load it with {_loader_for(flow, rel)}"
             )
+        if flow.joined_path(elements.origin, read.path):
+            message += _contains_eager_advice(flow, elements.origin, read.path)
         fix = loader_fix(ctx, flow, elements.origin, read.node, [read.path])
         return self.finding(read.span, message, severity=severity, fix=fix,
                             cost=_cost(elements.cls))
+
+
+def _contains_eager_advice(flow: OrmFlow, origin: Origin | None,
+                           path: tuple[Relationship, ...]) -> str:
+    """`contains_eager(...)` for a path the query already joins: advice, never an edit.
+
+    Filling a collection from a join is only right when the join is along that
+    relationship and does not filter the children, which the reader must judge.
+    """
+    names = []
+    for position, rel in enumerate(path):
+        owner = origin.model_name if position == 0 and origin is not None else (
+            _owner_name(flow, path[position - 1], rel))
+        names.append(f"contains_eager({owner}.{rel.attribute})")
+    option = ".".join(names)
+    return (f"; the query already joins it: {option} would fill it from that join, if the "
+            f"join follows this relationship and does not filter it")
+
+
+def _owner_name(flow: OrmFlow, previous: Relationship, rel: Relationship) -> str:
+    target = flow.index.target_of(previous)
+    return target.name if target is not None else rel.owner
 
 
 # -- FMP102 -------------------------------------------------------------------------
@@ -677,7 +725,81 @@ def _is_method(function: NodeOrLeaf) -> bool:
         if "staticmethod" in decorators:
             return False
         parent = parent.parent
-    return parent is not None and parent.type == "suite" and parent.parent.type == "classdef"
+    owner = parent.parent if parent is not None and parent.type == "suite" else None
+    return owner is not None and owner.type == "classdef"
+
+
+def _decorators(function: NodeOrLeaf) -> str:
+    parent = function.parent
+    if parent is None or parent.type != "decorated":
+        return ""
+    return parent.children[0].get_code()  # type: ignore[attr-defined]
+
+
+def _class_of(function: NodeOrLeaf) -> BaseNode | None:
+    """The class whose body defines `function`, if it is a method."""
+    parent = function.parent
+    if parent is not None and parent.type == "decorated":
+        parent = parent.parent
+    owner = parent.parent if parent is not None and parent.type == "suite" else None
+    return owner if owner is not None and owner.type == "classdef" else None
+
+
+def _methods(classdef: BaseNode) -> dict[str, BaseNode]:
+    """The methods a class body defines, by name."""
+    found: dict[str, BaseNode] = {}
+    suite = classdef.children[-1]
+    for statement in getattr(suite, "children", []):
+        node = statement.children[-1] if statement.type == "decorated" else statement
+        if node.type == "funcdef":
+            found[node.children[1].value] = node
+    return found
+
+
+def _bound_parameters(method: NodeOrLeaf) -> list[Name]:
+    """The parameters a call `self.method(a, b)` binds `a` and `b` to."""
+    params = _parameters(method)
+    return params if "staticmethod" in _decorators(method) else params[1:]
+
+
+def _self_method(chain: NodeOrLeaf) -> BaseNode | None:
+    """The method `self.helper(...)` calls: one of the class of the calling method.
+
+    Only `self` of an instance method counts, and only when no subclass of the
+    same module overrides the helper (then the call could run the override).
+    """
+    children = chain.children  # type: ignore[attr-defined]
+    if len(children) != 3 or children[0].type != "name" or not _is_dot(children[1]):
+        return None
+    if not _is_call(children[2]):
+        return None
+    caller = _enclosing_function(chain)
+    if caller is None or not _is_method(caller) or "classmethod" in _decorators(caller):
+        return None  # a plain function, a static or a class method: no `self` instance
+    params = _parameters(caller)
+    if not params or params[0].value != children[0].value or "staticmethod" in _decorators(
+            caller):
+        return None
+    classdef = _class_of(caller)
+    if classdef is None:
+        return None
+    name = children[1].children[1].value
+    method = _methods(classdef).get(name)
+    if method is None or _overridden(classdef, name):
+        return None  # inherited from elsewhere, or possibly an override runs instead
+    return method
+
+
+def _overridden(classdef: BaseNode, name: str) -> bool:
+    """A class of the same module that names `classdef` as a base and defines `name`."""
+    own = classdef.children[1].value
+    for other in classdef.get_root_node().iter_classdefs():
+        if other is classdef or name not in _methods(other):
+            continue
+        bases = other.get_super_arglist()
+        if bases is not None and own in bases.get_code():
+            return True
+    return False
 
 
 class Summaries:
@@ -709,8 +831,8 @@ class Summaries:
     def _uses(self, function: NodeOrLeaf, parameter: str) -> list[Name]:
         uses = []
         for node in walk(function.children[-1]):  # type: ignore[attr-defined]
-            if node.type == "name" and node.value == parameter:  # type: ignore[attr-defined]
-                if node.is_definition():  # type: ignore[attr-defined]
+            if isinstance(node, Name) and node.value == parameter:
+                if node.is_definition():
                     return []  # rebound in the body: the reads may not be the argument
                 if scope_of(node) is function:
                     uses.append(node)
@@ -748,15 +870,25 @@ class Summaries:
             self._foreign[key] = by_name
         return self._foreign[key]
 
-    def _reads_through_calls(self, function, parameter, depth) -> list[CalleeRead]:
+    def _reads_through_calls(self, function: NodeOrLeaf, parameter: str,
+                             depth: int) -> list[CalleeRead]:
         reads: list[CalleeRead] = []
         functions = self.functions_of(function)
         for use in self._uses(function, parameter):
             call = _call_with_argument(use)
             if call is None:
                 continue
-            callee, position = call
-            for target in functions.get(callee, []):
+            chain, position = call
+            method = _self_method(chain)
+            if method is not None:
+                params = _bound_parameters(method)
+                if position < len(params):
+                    reads.extend(self.reads(method, params[position].value, depth + 1))
+                continue
+            callee = chain.children[0]  # type: ignore[attr-defined]
+            if len(chain.children) != 2 or callee.type != "name":  # type: ignore[attr-defined]
+                continue  # a method of another object: which class is unknown
+            for target in functions.get(callee.value, []):
                 params = _parameters(target)
                 if _is_method(target):
                     continue  # a method of the same name elsewhere: not this call
@@ -765,26 +897,25 @@ class Summaries:
         return reads
 
 
-def _call_with_argument(use: NodeOrLeaf) -> tuple[str, int] | None:
-    """("helper", 0) when `use` is the first positional argument of `helper(use, ...)`."""
+def _call_with_argument(use: NodeOrLeaf) -> tuple[BaseNode, int] | None:
+    """(the call chain, 0) when `use` is the first positional argument of `f(use, ...)`."""
     parent = use.parent
     arglist = parent if parent is not None and parent.type == "arglist" else None
     trailer = arglist.parent if arglist is not None else parent
     if trailer is None or trailer.type != "trailer" or trailer.children[0].value != "(":
         return None
     chain = trailer.parent
-    if chain.type not in ("atom_expr", "power") or len(chain.children) != 2:
+    if chain is None or chain.type not in ("atom_expr", "power"):
         return None
-    callee = chain.children[0]
-    if callee.type != "name":
-        return None
+    if chain.children[-1] is not trailer or chain.children[0].type != "name":
+        return None  # a call in the middle of a chain: what it is called on is unclear
     arguments = arguments_of(trailer)
     if use not in arguments:
         return None
     position = arguments.index(use)
     if any(argument.type == "argument" for argument in arguments[:position]):
         return None
-    return callee.value, position
+    return chain, position
 
 
 @register
@@ -816,9 +947,11 @@ class LazyLoadInCallee(Rule):
             "    print(describe(asset))  # 2 queries in all"
         ),
         false_alarms=(
-            "The callee must be a function of the same module and must read the attribute "
-            "on the parameter itself; a parameter rebound in the callee is not followed. "
-            "Functions imported from other modules are not followed yet."
+            "The callee must be a function of the same module (or, through the type "
+            "lookup, one imported from another) or a method of the same class called as "
+            "`self.method(...)` and not overridden in a subclass of the module; it must read "
+            "the attribute on the parameter itself. A parameter rebound in the callee is "
+            "not followed."
         ),
         references=("https://docs.sqlalchemy.org/en/20/orm/queryguide/relationships.html",),
     )
@@ -874,6 +1007,36 @@ class LazyLoadInCallee(Rule):
             files=TYPED,
             note="followed through a second helper; no query in sight, so no fix",
         ),
+        flagged(
+            """
+            from models import Asset
+
+
+            class Report:
+                def rows(self):
+                    assets = Asset.query.all()
+                    return [self.describe(asset) for asset in assets]
+
+                def describe(self, asset):
+                    return f"{asset.name}: {len(asset.sensors)}"
+            """,
+            "7:16-7:36",
+            files=MODELS,
+            fixed="""
+            from models import Asset
+            from sqlalchemy.orm import selectinload
+
+
+            class Report:
+                def rows(self):
+                    assets = Asset.query.options(selectinload(Asset.sensors)).all()
+                    return [self.describe(asset) for asset in assets]
+
+                def describe(self, asset):
+                    return f"{asset.name}: {len(asset.sensors)}"
+            """,
+            note="a method of the same class, called on self",
+        ),
         clean(
             """
             from models import Asset
@@ -902,30 +1065,47 @@ class LazyLoadInCallee(Rule):
             if finding is not None:
                 yield finding
 
-    def _check_call(self, ctx, flow, summaries, trailer) -> Finding | None:
-        if trailer.children[0].value != "(":
+    def _check_call(self, ctx: Context, flow: OrmFlow, summaries: Summaries,
+                    trailer: NodeOrLeaf) -> Finding | None:
+        if trailer.children[0].value != "(":  # type: ignore[attr-defined]
             return None
         chain = trailer.parent
-        if chain.type not in ("atom_expr", "power") or len(chain.children) != 2:
-            return None  # methods and chained calls are not followed
-        callee = chain.children[0]
-        if callee.type != "name" or callee.value in _NOT_HELPERS:
+        if chain is None or chain.type not in ("atom_expr", "power"):
             return None
+        if chain.children[-1] is not trailer:
+            return None  # a call in the middle of a chain: its result is used further
         loops = loops_around(chain)
-        if not loops or not _passes_loop_variable(chain, loops):
+        if not loops or not _passes_loop_variable(trailer, loops):
             return None  # called once, not per element, or not with a loop variable
-        function = flow.function_of(callee)
-        if function is None or _is_method(function):
+        called = self._called(flow, chain)
+        if called is None:
             return None
+        function, params = called
         caller = _enclosing_function(chain)
         if caller is not None and _reaches(function, caller, summaries.functions):
             return None  # recursion: FMP103 reports the traversal
-        return self._finding_for(ctx, flow, summaries, chain, function, loops)
+        return self._finding_for(ctx, flow, summaries, chain, function, params, loops)
 
-    def _finding_for(self, ctx, flow, summaries, chain, function, loops) -> Finding | None:
-        params = _parameters(function)
+    def _called(self, flow: OrmFlow, chain: BaseNode) -> tuple[BaseNode, list[Name]] | None:
+        """The function a call runs and the parameters its arguments bind, when known."""
+        method = _self_method(chain)
+        if method is not None:
+            return method, _bound_parameters(method)
+        if len(chain.children) != 2:
+            return None  # a method of another object, or a chained call: not followed
+        callee = chain.children[0]
+        if callee.type != "name" or callee.value in _NOT_HELPERS:
+            return None
+        function = flow.function_of(callee)
+        if function is None or _is_method(function):
+            return None
+        return function, _parameters(function)  # type: ignore[return-value]
+
+    def _finding_for(self, ctx: Context, flow: OrmFlow, summaries: Summaries, chain: BaseNode,
+                     function: BaseNode, params: list[Name],
+                     loops: list[Loop]) -> Finding | None:
         reads, paths, elements = [], [], None
-        for position, argument in enumerate(arguments_of(chain.children[1])):
+        for position, argument in enumerate(arguments_of(chain.children[-1])):
             if argument.type != "name" or position >= len(params):
                 continue
             if _loop_binding(argument, loops) is None:
@@ -954,8 +1134,9 @@ class LazyLoadInCallee(Rule):
                     f"{rel.owner}.{rel.attribute} loaded lazily here")
             for rel, read in reads
         )
+        callee = "".join(part.get_code(include_prefix=False) for part in chain.children[:-1])
         message = (
-            f"{chain.children[0].value}() reads {described} lazily, once per "
+            f"{callee}() reads {described} lazily, once per "
             f"{elements.cls.name} in this loop (1 + N queries); eager-load it in the query"
         )
         fix = loader_fix(ctx, flow, elements.origin, chain, paths)
@@ -968,11 +1149,11 @@ _NOT_HELPERS = {"print", "len", "str", "repr", "int", "float", "list", "dict", "
                 "enumerate", "zip", "range", "min", "max", "sum", "any", "all", "bool"}
 
 
-def _passes_loop_variable(chain: NodeOrLeaf, loops: list[Loop]) -> bool:
+def _passes_loop_variable(call: NodeOrLeaf, loops: list[Loop]) -> bool:
     """A cheap test before any lookup: is one argument a name bound by the loops?"""
     bound = {name.value for loop in loops for name in loop.target_names()}
     return any(argument.type == "name" and argument.value in bound  # type: ignore
-               for argument in arguments_of(chain.children[1]))  # type: ignore
+               for argument in arguments_of(call))
 
 
 def _enclosing_function(node: NodeOrLeaf) -> NodeOrLeaf | None:
@@ -1019,7 +1200,8 @@ class RecursiveLazyTraversal(Rule):
             "# children = relationship(\"Asset\", lazy=\"selectin\", join_depth=4)"
         ),
         false_alarms=(
-            "Recursion is recognized within one module. A tree already loaded in the "
+            "Recursion is recognized within one module, through functions and through "
+            "`self.method(...)` calls within one class. A tree already loaded in the "
             "session costs no queries; suppress the line then."
         ),
         references=(
@@ -1072,6 +1254,21 @@ class RecursiveLazyTraversal(Rule):
             files=MODELS,
             note="climbing in a loop: one query per level",
         ),
+        flagged(
+            """
+            from models import Asset
+
+
+            class TreePrinter:
+                def show(self, asset: Asset, depth: int = 0) -> None:
+                    print("  " * depth + asset.name)
+                    for child in asset.children:
+                        self.show(child, depth + 1)
+            """,
+            "8:12-8:39",
+            files=MODELS,
+            note="a method of a class that is not a model walks the tree through self",
+        ),
         clean(
             """
             from models import Asset
@@ -1096,10 +1293,11 @@ class RecursiveLazyTraversal(Rule):
             return
         functions = _functions(ctx)
         for function in ctx.source.nodes("funcdef"):
-            yield from self._check_function(ctx, flow, functions, function)
+            if isinstance(function, Function):
+                yield from self._check_function(ctx, flow, functions, function)
         for statement in ctx.source.nodes("expr_stmt"):
             rel = _climbing_step(flow, statement, names)
-            if rel is not None:
+            if rel is not None and isinstance(statement, BaseNode):
                 yield self.finding(
                     Range.of(statement.children[2]),
                     f"this loop climbs the lazy {rel.owner}.{rel.attribute}: one query per "
@@ -1107,14 +1305,13 @@ class RecursiveLazyTraversal(Rule):
                     cost=f"one SELECT per {rel.owner} visited: N queries",
                 )
 
-    def _check_function(self, ctx, flow, functions, function) -> Iterator[Finding]:
-        params = _parameters(function)
-        if not params:
-            return
-        subject = params[0]
-        owner = flow.parameter_instance(subject)
-        if owner is None:
+    def _check_function(self, ctx: Context, flow: OrmFlow,
+                        functions: dict[str, list[NodeOrLeaf]],
+                        function: Function) -> Iterator[Finding]:
+        found = _subject(flow, function)
+        if found is None:
             return  # the class of the argument is unknown
+        subject, owner = found
         for call, callee, receiver in _calls_in(function, functions):
             if not _reaches(callee, function, functions):
                 continue
@@ -1188,13 +1385,37 @@ def _instance_or_parameter(flow: OrmFlow, name: NodeOrLeaf) -> Elements | None:
     return None
 
 
-def _calls_in(function, functions) -> Iterator[tuple[NodeOrLeaf, NodeOrLeaf, NodeOrLeaf]]:
+def _subject(flow: OrmFlow, function: BaseNode) -> tuple[Name, Elements] | None:
+    """The parameter a traversal walks: `self` of a model, else the first argument."""
+    params = _parameters(function)
+    if not params:
+        return None
+    owner = flow.parameter_instance(params[0])
+    if owner is not None:
+        return params[0], owner
+    if len(params) < 2 or not _is_method(function) or "staticmethod" in _decorators(function):
+        return None  # a plain function whose first argument is not a known model
+    owner = flow.parameter_instance(params[1])
+    return (params[1], owner) if owner is not None else None
+
+
+def _calls_in(function: NodeOrLeaf, functions: dict[str, list[NodeOrLeaf]]
+              ) -> Iterator[tuple[BaseNode, NodeOrLeaf, NodeOrLeaf | _Prefix]]:
     """(call chain, called funcdef, the object passed or called on) for calls in the body."""
+    if not isinstance(function, BaseNode):
+        return  # not a function body to walk
     for node in walk(function.children[-1]):
-        if node.type not in ("atom_expr", "power") or scope_of(node) is not function:
+        if not isinstance(node, BaseNode) or node.type not in ("atom_expr", "power"):
+            continue
+        if scope_of(node) is not function:
             continue
         children = node.children
-        if len(children) == 2 and children[0].type == "name" and _is_call(children[1]):
+        method = _self_method(node)
+        passed = [a for a in arguments_of(children[-1]) if a.type != "argument"] if (
+            method is not None) else []
+        if method is not None and passed:
+            yield node, method, passed[0]  # `self.walk(child)`: the child is walked
+        elif len(children) == 2 and children[0].type == "name" and _is_call(children[1]):
             targets = [f for f in functions.get(children[0].value, []) if not _is_method(f)]
             arguments = [a for a in arguments_of(children[1]) if a.type != "argument"]
             if targets and arguments:
@@ -1213,6 +1434,17 @@ class _Prefix:
 
     def __init__(self, children):
         self.children = children
+
+
+def _leaf_text(node: NodeOrLeaf) -> str:
+    """The text of a leaf (an operator, a name); "" for a node with children."""
+    return node.value if isinstance(node, Leaf) else ""
+
+
+def _trailer_name(trailer: NodeOrLeaf) -> str:
+    """`filter` for the trailer `.filter`."""
+    children = trailer.children if isinstance(trailer, BaseNode) else []
+    return _leaf_text(children[1]) if len(children) == 2 else ""
 
 
 def _is_call(node: NodeOrLeaf) -> bool:
@@ -1365,6 +1597,8 @@ class QueryInLoop(Rule):
         flow = _flow(ctx)
         reported: set[int] = set()
         for chain in ctx.source.nodes("atom_expr", "power"):
+            if not isinstance(chain, BaseNode):
+                continue
             end = flow.execution_end(chain)
             if end is None or _inside_reported(chain, reported):
                 continue
@@ -1395,7 +1629,9 @@ def _dependent_loop(chain: NodeOrLeaf) -> Loop | None:
     for loop in loops_around(chain):
         if loop.kind == "while" or loop.iterable is None:
             continue
-        if loop.iterable.type == "atom" and loop.iterable.children[0].value in "([{":
+        iterable = loop.iterable
+        if isinstance(iterable, BaseNode) and iterable.type == "atom" and _leaf_text(
+                iterable.children[0]) in ("(", "[", "{"):
             continue  # `for model in (A, B)`: a fixed handful of queries
         bound = {name.value for name in loop.target_names()} | _assigned_in(loop)
         if names & bound:
@@ -1550,7 +1786,7 @@ def _returned(chain: NodeOrLeaf, function: NodeOrLeaf) -> bool:
         return False
     for node in walk(function.children[-1]):  # type: ignore[attr-defined]
         if node.type == "return_stmt" and any(
-            leaf.type == "name" and leaf.value == target.value for leaf in walk(node)
+            isinstance(leaf, Name) and leaf.value == target.value for leaf in walk(node)
         ):
             return True
     return False
@@ -1632,9 +1868,9 @@ class UnindexedFilter(Rule):
         flow = _flow(ctx)
         seen: set[tuple[str, str]] = set()
         chains = {id(t.parent): t.parent for t in ctx.source.nodes("trailer")
-                  if _is_dot(t) and t.children[1].value in _FILTERS}
+                  if t.parent is not None and _is_dot(t) and _trailer_name(t) in _FILTERS}
         for chain in chains.values():
-            if not _whole_statement(chain):
+            if chain is None or not _whole_statement(chain):
                 continue
             for cls, column, node in _unindexed_in_chain(flow, chain):
                 key = (cls.name, column)
@@ -1669,7 +1905,8 @@ def _unindexed_in_chain(flow: OrmFlow, chain: NodeOrLeaf) -> list[tuple]:
     foreign key with `index=True`) lets the database use that index; the
     other conditions are then checked on few rows and are not worth a finding.
     """
-    filtered, ordered = [], []
+    filtered: list[tuple[MappedClass, str, object]] = []
+    ordered: list[tuple[MappedClass, str, object]] = []
     for trailer in chain.children:  # type: ignore[attr-defined]
         if not _is_dot(trailer) or trailer.children[1].value not in _FILTERS:
             continue
@@ -1685,25 +1922,29 @@ def _unindexed_in_chain(flow: OrmFlow, chain: NodeOrLeaf) -> list[tuple]:
     return result
 
 
-def _filtered_columns(flow: OrmFlow, trailer: NodeOrLeaf) -> Iterator[tuple]:
+def _filtered_columns(flow: OrmFlow,
+                      trailer: NodeOrLeaf) -> Iterator[tuple[MappedClass, str, object]]:
     chain = trailer.parent
-    children = chain.children  # type: ignore[attr-defined]
+    if chain is None:
+        return  # a detached trailer: no query around it
+    children = chain.children
     position = children.index(trailer)
     if position + 1 >= len(children) or not _is_call(children[position + 1]):
         return
     call = children[position + 1]
     method = trailer.children[1].value  # type: ignore[attr-defined]
     if method == "filter_by":
-        origin = flow.query_origin(_Chain(chain, position))
+        origin = flow.query_origin(_Chain(chain, position))  # type: ignore[arg-type]
         if origin is None:
             return
         for argument in arguments_of(call):
-            if argument.type == "argument" and argument.children[0].type == "name":
-                yield origin.model, argument.children[0].value, argument.children[0]
+            keyword = argument.children[0] if isinstance(argument, BaseNode) else None
+            if argument.type == "argument" and isinstance(keyword, Name):
+                yield origin.model, keyword.value, keyword
         return
     for argument in arguments_of(call):
         for node in walk(argument):
-            if node.type not in ("atom_expr", "power"):
+            if not isinstance(node, BaseNode) or node.type not in ("atom_expr", "power"):
                 continue
             parts = node.children
             if len(parts) < 2 or parts[0].type != "name" or not _is_dot(parts[1]):

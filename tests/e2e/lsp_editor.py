@@ -75,6 +75,17 @@ class Editor:
         self.started = True
         return result
 
+    async def indexed(self, timeout: float = 30) -> None:
+        """Wait for the end of the start-up indexing (both presets show progress)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not any(
+            isinstance(report, types.WorkDoneProgressEnd)
+            for reports in self.client.progress_reports.values()
+            for report in reports
+        ):
+            assert asyncio.get_running_loop().time() < deadline, "indexing did not end"
+            await asyncio.sleep(0.05)
+
     def write(self, name: str, text: str) -> Path:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -120,3 +120,45 @@ async def test_closing_clears_pushed_diagnostics(editor: Editor):
         assert uri not in editor.client.published
     else:
         assert list(editor.client.published[uri].diagnostics) == []
+
+
+DESCRIBE = '''from .models import Sensor
+
+
+def describe_sensor(sensor: Sensor) -> str:
+    return f"{sensor.name} on {sensor.asset.name}"
+'''
+REPORT = '''from .describe import describe_sensor
+from .models import Sensor
+
+
+def describe_all() -> list[str]:
+    return [describe_sensor(sensor) for sensor in Sensor.query.all()]
+'''
+
+
+async def test_findings_that_need_jedi_follow_the_first_publish(editor: Editor):
+    editor.write("gridflex/describe.py", DESCRIBE)
+    await editor.start()
+    await editor.indexed()
+    refreshes = editor.client.diagnostic_refresh_count
+    uri = editor.open("gridflex/report.py", REPORT)
+
+    assert await editor.diagnostics(uri) == []  # the first pass does not wait for jedi
+
+    if editor.pulls:
+        deadline = asyncio.get_running_loop().time() + 30
+        while editor.client.diagnostic_refresh_count == refreshes:
+            assert asyncio.get_running_loop().time() < deadline, "no refresh after jedi"
+            await asyncio.sleep(0.05)
+        items = await editor.diagnostics(uri)
+    else:
+        deadline = asyncio.get_running_loop().time() + 30
+        while not list(editor.client.published[uri].diagnostics):
+            assert asyncio.get_running_loop().time() < deadline, "no second publish"
+            await asyncio.sleep(0.05)
+        items = list(editor.client.published[uri].diagnostics)
+    [finding] = items
+    assert finding.code == "FMP102"
+    [related] = finding.related_information
+    assert related.location.uri == editor.uri("gridflex/describe.py")

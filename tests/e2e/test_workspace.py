@@ -17,16 +17,7 @@ async def wait_until(predicate, timeout: float = 15) -> None:
 
 
 async def indexed(editor: Editor) -> None:
-    """Wait for the end of the start-up indexing (both presets show progress)."""
-
-    def ended() -> bool:
-        return any(
-            isinstance(report, types.WorkDoneProgressEnd)
-            for reports in editor.client.progress_reports.values()
-            for report in reports
-        )
-
-    await wait_until(ended)
+    await editor.indexed()
 
 
 async def test_initialization_options_select_and_ignore(editor: Editor):

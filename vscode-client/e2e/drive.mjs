@@ -36,7 +36,9 @@ const hoverPattern = new RegExp(env('E2E_HOVER', `${code}\\s+[\\w-]+:`));
 // For the bad-input steps: a Python that reports 3.8, and the bundled libraries.
 const oldPython = env('E2E_OLD_PYTHON', '');
 const bundledLibs = env('E2E_BUNDLED_LIBS', '');
-const badInput = oldPython !== '' && bundledLibs !== '';
+// In Restricted Mode the workspace settings these steps write are ignored by design.
+const untrusted = env('E2E_UNTRUSTED', '0') === '1';
+const badInput = oldPython !== '' && bundledLibs !== '' && !untrusted;
 
 const report = { url, file, code, steps: [], statusBar: [] };
 const started = Date.now();
@@ -296,6 +298,23 @@ async function main() {
             await page.waitForSelector('.explorer-folders-view, .explorer-viewlet',
                 { timeout: 30000 });
         });
+
+        if (untrusted) {
+            await step('restricted-mode', 60000, async () => {
+                // code-server opens an unknown folder in Restricted Mode directly; VS Code
+                // may ask first, and then "No" does the same.
+                const restricted = async () => (await page.$$eval('.statusbar-item',
+                    (items) => items.map((item) => item.textContent ?? '')))
+                    .some((text) => text.includes('Restricted Mode'));
+                return until(async () => {
+                    const no = page.getByRole('button', { name: /No, I don.t trust/ });
+                    if (await no.isVisible()) {
+                        await no.click();
+                    }
+                    return (await restricted()) && 'Restricted Mode';
+                }, 500);
+            });
+        }
 
         await step('open-file', 90000, async () => {
             const name = file.split('/').pop();

@@ -16,7 +16,7 @@ usage() {
     cat <<'EOF'
 usage: e2e/run.sh [--scenario pandas|orm] [--code CODE] [--file NAME]
                   [--expect-fixed TEXT] [--action REGEX] [--hover REGEX]
-                  [--no-build] [--keep]
+                  [--untrusted] [--no-build] [--keep]
 
   --scenario      preset of the options below (default: $FMPERF_E2E_SCENARIO or pandas)
                     pandas: frames.py, FMP201, fixed text '.loc['
@@ -28,13 +28,16 @@ usage: e2e/run.sh [--scenario pandas|orm] [--code CODE] [--file NAME]
                   "fmperf: ..." action that is not "ignore" or "apply all")
   --hover         regex the hover text must match (default: "CODE rule-name:",
                   the first line of the server's hover)
+  --untrusted     open the workspace in Restricted Mode, with workspace settings
+                  that would run other code; fmperf must ignore them and still
+                  work with its bundled server (skips the bad-input steps)
   --no-build      use the existing fmperf-<version>.vsix instead of packaging
   --keep          keep the temporary workspace and profile for inspection
 EOF
 }
 
 scenario="${FMPERF_E2E_SCENARIO:-pandas}"
-code="" file="" expect_fixed="" action="" hover="" build=1 keep=0
+code="" file="" expect_fixed="" action="" hover="" build=1 keep=0 untrusted=0
 while (($#)); do
     case "$1" in
         --scenario) scenario="$2"; shift 2 ;;
@@ -44,6 +47,7 @@ while (($#)); do
         --action) action="$2"; shift 2 ;;
         --hover) hover="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
+        --untrusted) untrusted=1; shift ;;
         --keep) keep=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
@@ -113,7 +117,6 @@ cat >"$profile/User/settings.json" <<'EOF'
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
     "workbench.enableExperiments": false,
-    "security.workspace.trust.enabled": false,
     "telemetry.telemetryLevel": "off",
     "update.mode": "none",
     "extensions.autoUpdate": false,
@@ -126,12 +129,30 @@ cat >"$profile/User/settings.json" <<'EOF'
 }
 EOF
 printf 'bind-addr: 127.0.0.1:0\nauth: none\ncert: false\n' >"$tmp/config.yaml"
+trust_flags=(--disable-workspace-trust)
+if ((untrusted)); then
+    trust_flags=()
+    # Workspace settings that would run something else; Restricted Mode must ignore them.
+    mkdir -p "$workspace/.vscode"
+    cat >"$workspace/.vscode/settings.json" <<'JSON'
+{
+    "fmperf.path": ["python3", "-c", "import sys; sys.exit(9)"],
+    "fmperf.interpreter": ["/nonexistent/python"],
+    "fmperf.importStrategy": "fromEnvironment"
+}
+JSON
+fi
 # Stands in for a Python 3.8: answers the extension's probe the way 3.8 would.
 old_python="$tmp/old-python/python3.8"
 mkdir -p "$(dirname "$old_python")"
 printf '#!/bin/sh\necho '"'"'FMPERF_PROBE {"version": [3, 8], "executable": "%s"}'"'"'\n' \
     "$old_python" >"$old_python"
 chmod +x "$old_python"
+
+# The extension's output channel, as VS Code writes it to disk.
+copy_log() {
+    find "$profile/logs" -name '*fmperf*.log' -exec cp {} "$artifacts/" \; 2>/dev/null || true
+}
 
 code_server_pid=""
 cleanup() {
@@ -146,8 +167,7 @@ cleanup() {
         done
         kill -KILL -- "-$code_server_pid" 2>/dev/null || true
     fi
-    # The extension's log, for whoever reads the artifacts.
-    find "$profile/logs" -name '*fmperf*.log' -exec cp {} "$artifacts/" \; 2>/dev/null || true
+    copy_log
     if ((keep)); then
         log "kept $tmp"
     else
@@ -168,7 +188,7 @@ free_port='import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s
 port="$(python3 -c "$free_port")"
 log "starting code-server on 127.0.0.1:$port"
 setsid "$node24" "$code_server" "${common[@]}" --bind-addr "127.0.0.1:$port" --auth none \
-    --disable-telemetry --disable-update-check --disable-workspace-trust \
+    --disable-telemetry --disable-update-check "${trust_flags[@]}" \
     --disable-getting-started-override "$workspace" \
     >"$artifacts/code-server.log" 2>&1 &
 code_server_pid=$!
@@ -185,7 +205,7 @@ curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null \
 log "driving Chromium: $scenario, $file, expecting $code"
 E2E_URL="http://127.0.0.1:$port" E2E_WORKSPACE="$workspace" E2E_FILE="$file" \
 E2E_CODE="$code" E2E_ACTION="$action" E2E_HOVER="$hover" E2E_ARTIFACTS="$artifacts" \
-E2E_OLD_PYTHON="$old_python" \
+E2E_OLD_PYTHON="$old_python" E2E_UNTRUSTED="$untrusted" \
 E2E_BUNDLED_LIBS="$extensions/fmperf.fmperf-$version/bundled/libs" \
     timeout 900 node "$here/drive.mjs"
 
@@ -199,4 +219,12 @@ if ! grep -qF -- "$expect_fixed" "$target"; then
 fi
 python3 -c "import ast,sys; ast.parse(open(sys.argv[1]).read())" "$target" \
     || { log "FAIL: $file no longer parses"; exit 1; }
+if ((untrusted)); then
+    copy_log
+    grep -q "untrusted workspace: bundled server only" "$artifacts"/*fmperf*.log \
+        || { log "FAIL: the log does not say the workspace is untrusted"; exit 1; }
+    if grep -q "sys.exit(9)\|/nonexistent/python" "$artifacts"/*fmperf*.log; then
+        log "FAIL: a workspace setting was used in Restricted Mode"; exit 1
+    fi
+fi
 log "PASS: $code shown, hover explained it, quick fix saved '$expect_fixed', file parses"
