@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -396,3 +397,34 @@ def test_twins_in_separate_registries_resolve_by_registry():
 
     assert models.target_of(_rel(models, "one/extra.py", "Note", "tags")).path == \
         "one/models.py"
+
+
+def test_unsaved_facts_of_replaced_texts_are_not_kept(tmp_path):
+    project = ProjectIndex(tmp_path, cache_dir=tmp_path / "cache")
+    text = "class A(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+    for number in range(20):  # typing in an open model file
+        project.update("a.py", text + f"    c{number} = db.Column(db.Integer)\n")
+    project.save_cache()
+
+    stored = json.loads((tmp_path / "cache" / "model-index.json").read_text())
+
+    assert len(stored["entries"]) == 1
+    assert project.models.column(project.models.mapped_class("A"), "c19") is not None
+
+
+def test_a_class_extending_its_namesake_from_another_module():
+    models = index_of({
+        "lib/models.py": "from lib.db import db\nclass User(db.Model):\n"
+        "    id = db.Column(db.Integer, primary_key=True)\n"
+        "    account = db.relationship('Account')\n",
+        "app/models.py": "from lib import models\nfrom lib.models import User as BaseUser\n"
+        "class User(models.User):\n    nickname = db.Column(db.String)\n"
+        "class Admin(BaseUser):\n    level = db.Column(db.Integer)\n",
+    })
+    app = next(f for f in models.files() if f.path == "app/models.py")
+
+    for name in ("User", "Admin"):
+        cls = app.classes[name]
+        assert models.is_mapped(cls)
+        assert models.relationship(cls, "account") is not None
+        assert models.column(cls, "id").primary_key

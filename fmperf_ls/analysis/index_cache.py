@@ -85,6 +85,10 @@ class IndexCache:
     def put(self, key: str, facts: FileModels) -> None:
         self._fresh[key] = facts_to_entry(facts)
 
+    def forget(self, key: str) -> None:
+        """Drop facts not yet saved: typing in a model file must not pile them up."""
+        self._fresh.pop(key, None)
+
     def save(self, live: set[str]) -> None:
         """Write the entries of the current texts (and a few older ones) when any is new."""
         if not self._fresh:
@@ -122,11 +126,17 @@ class IndexCache:
         """Replace the store in one step; a read-only folder just means no cache."""
         try:
             _prepare(self.folder)
+            text = json.dumps(data, separators=(",", ":"))  # one write: faster than dump()
             descriptor, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        except OSError as error:
+            logger.info("index cache not written to %s: %s", self.path, error)
+            return False
+        try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                json.dump(data, stream, separators=(",", ":"))
+                stream.write(text)
             os.replace(temporary, self.path)
         except OSError as error:
+            Path(temporary).unlink(missing_ok=True)
             logger.info("index cache not written to %s: %s", self.path, error)
             return False
         return True

@@ -327,17 +327,20 @@ class ModelIndex:
         return None
 
     def _base_class(self, cls: MappedClass, base: str) -> MappedClass | None:
-        """The class a base expression names, seen from the module of `cls`; never `cls`."""
+        """The class a base expression names, seen from the module of `cls`; never `cls`.
+
+        `models.Asset`, `Asset` imported from a module, `BaseAsset` imported as an
+        alias of `Asset`: the imports of the file say which module to look in.
+        """
         facts = self._files.get(cls.path)
-        head, _, short = base.rpartition(".")
-        module = None
-        if facts is not None:
-            module = facts.imports.get(head) if head else _import_module(facts, short)
-        if head and module is None:
-            module = head  # `models.Asset` with `models` not imported by name: a guess
-        found = self._resolve(_Reference(short, module, None if head else cls.path))
+        first, _, rest = base.partition(".")
+        imported = facts.imports.get(first) if facts is not None else None
+        qualified = ".".join(part for part in (imported or first, rest) if part)
+        module, _, name = qualified.rpartition(".")
+        near = None if imported or rest else cls.path
+        found = self._resolve(_Reference(name, module or None, near))
         if found is cls:
-            others = [c for c in self._names().get(short, []) if c is not cls]
+            others = [c for c in self._names().get(name, []) if c is not cls]
             return others[0] if len(others) == 1 else None
         return found
 

@@ -97,6 +97,8 @@ class ProjectIndex:
             return self.models.remove_file(path)
         key = content_key(text)
         self._seen[path] = _Seen(text_hash, key)
+        if seen is not None and seen.key is not None and seen.key != key:
+            self._forget(seen.key)
         facts = self._facts(path, text, source, key)
         if facts is None:
             return self.models.remove_file(path)
@@ -120,8 +122,15 @@ class ProjectIndex:
             self._cache.put(key, facts)
         return facts
 
+    def _forget(self, key: str) -> None:
+        """Drop unsaved facts of a text no file has any more (an editor's older version)."""
+        if self._cache is not None and all(seen.key != key for seen in self._seen.values()):
+            self._cache.forget(key)
+
     def remove(self, path: str) -> bool:
-        self._seen.pop(path, None)
+        seen = self._seen.pop(path, None)
+        if seen is not None and seen.key is not None:
+            self._forget(seen.key)
         return self.models.remove_file(path)
 
     def save_cache(self) -> None:

@@ -209,10 +209,19 @@ class Session:
         settings = self.editor.apply_to(self.file_settings)
         if (settings, self.editor) == self._applied:
             return  # the same settings again: the current results stand
+        previous = self.settings
         self._applied = (settings, self.editor)
         self.settings = settings
         self._build_engines()
         self._recheck_all()
+        if settings.extend_model_modules != previous.extend_model_modules:
+            self._spawn(self._model_modules(settings.extend_model_modules))
+
+    async def _model_modules(self, modules: tuple[str, ...]) -> None:
+        """`extend-model-modules` changed: index the named modules whatever the prefilter says."""
+        files = await self.fast.run(INDEX, self.project.set_model_modules, modules)
+        if files:
+            await self._reindex([str(path) for path in files])
 
     def _recheck_all(self) -> None:
         """A new generation: every open document is checked again, pull clients re-pull."""

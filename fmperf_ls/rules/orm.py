@@ -435,7 +435,10 @@ class LazyLoadInLoop(Rule):
             "is in the same function: `selectinload` for collections, `joinedload` for "
             "many-to-one and one-to-one, chained for nested paths "
             "(`selectinload(Asset.sensors).joinedload(Sensor.type)`), appended to an "
-            "existing `.options(...)`. It is unsafe when that statement is reused elsewhere."
+            "existing `.options(...)`. It is unsafe when that statement is reused elsewhere. "
+            "When the query already joins the relationship (`.join(Asset.sensors)`) or its "
+            "target class, the message also suggests `contains_eager(...)`, as advice only: "
+            "it is right only for a join along that relationship that filters no children."
         ),
         why=(
             "A lazy relationship sends its own SELECT the first time it is read on each "

@@ -427,6 +427,9 @@ def _keeps_rows(key: Node) -> bool:
 # -- shared helpers for FMP202-FMP206 ------------------------------------------
 
 _FRAMES = (Kind.FRAME, Kind.SERIES)
+_MASK_SHAPES = ("name", "comparison", "and_expr", "expr", "xor_expr", "not_test", "factor",
+                "atom", "atom_expr", "power")
+"""Syntax a boolean mask can have; strings, numbers, lists and slices cannot be one."""
 _ROW_LOOPS = ("iterrows", "itertuples")
 
 
@@ -521,11 +524,13 @@ def _row_filter(ctx: Context, chain: Node, end: int) -> tuple[int, Node] | None:
     receiver_end = end - 1
     if receiver_end >= 2 and _is_attribute(children[receiver_end - 1], ("loc",)):
         receiver_end -= 1
-    if receiver_end < 1 or mask.type in ("subscriptlist", "subscript"):
-        return None  # `df.loc[rows, cols]`, slices: not a row filter
+    if receiver_end < 1 or mask.type not in _MASK_SHAPES:
+        return None  # `df["col"]`, `df[0]`, `df.loc[rows, cols]`, slices: not a row filter
+    if not is_boolean_mask(mask):
+        return None  # not a condition (checked before the costlier type questions)
     if ctx.infer.kind(_chain_prefix(chain, receiver_end)) not in _FRAMES:
         return None  # dicts, arrays and unknown receivers are left alone
-    if not is_boolean_mask(mask) or ctx.infer.kind(mask) is not Kind.SERIES:
+    if ctx.infer.kind(mask) is not Kind.SERIES:
         return None  # not provably a one-dimensional boolean mask
     return receiver_end, mask
 
@@ -2084,12 +2089,12 @@ def _computations(ctx: Context, chain: Node) -> Iterator[Computation]:
     head = children[0]
     if head.type != "name" or head.value in ("self", "cls") or _in_target(chain):
         return  # attributes of objects, and writes, are not repeated reads
-    if _mutating_chain(chain):
-        return  # `df.drop_duplicates(inplace=True)` changes the data instead
     for index in range(1, len(children)):
         hint = _expensive_at(ctx, chain, index)
         if hint is None:
             continue  # a cheap step
+        if _mutating_chain(chain):
+            return  # `df.drop_duplicates(inplace=True)` changes the data instead
         end = index + 2 if hint != "selected" else index + 1
         names = _read_names(children[:end])
         if names is not None:

@@ -17,9 +17,12 @@ async def lsp(lsp_client: LanguageClient):
     lsp_client.published = published  # type: ignore[attr-defined]
     handler = lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
 
+    history: dict[str, list[int | None]] = {}
+    lsp_client.history = history  # type: ignore[attr-defined]
+
     def keep(params: types.PublishDiagnosticsParams) -> None:
         published[params.uri] = params
-        lsp_client.publish_count = getattr(lsp_client, "publish_count", 0) + 1
+        history.setdefault(params.uri, []).append(params.version)
         handler(params)
 
     lsp_client.protocol.fm.features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = keep

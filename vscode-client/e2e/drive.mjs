@@ -9,7 +9,9 @@
 // run with exit status 1 and a failure screenshot. Inputs come from the
 // environment (see e2e/run.sh). The file on disk is checked by run.sh.
 import { chromium } from 'playwright-core';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+    appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const env = (name, fallback) => {
@@ -138,9 +140,14 @@ async function goToFinding() {
  * Rewrite the workspace's .vscode/settings.json; VS Code notices and fmperf restarts.
  * (code-server does not notice the user settings file changing on disk.)
  */
+const workspaceSettings = join(workspace, '.vscode', 'settings.json');
+// What run.sh put there (the untrusted run's hostile settings) stays under each change.
+const baseSettings = existsSync(workspaceSettings)
+    ? JSON.parse(readFileSync(workspaceSettings, 'utf8'))
+    : {};
 function writeSettings(values) {
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
-    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify(values, null, 4));
+    writeFileSync(workspaceSettings, JSON.stringify({ ...baseSettings, ...values }, null, 4));
 }
 
 /** Texts of fmperf's notifications, from the notification center. */
@@ -177,6 +184,22 @@ async function statusShown() {
 async function statusIsError() {
     return page.$$eval('.statusbar-item', (items) => items.some((item) =>
         (item.textContent ?? '').includes('fmperf') && item.querySelector('.codicon-error')));
+}
+
+/** Rule settings reach the running server by didChangeConfiguration: no restart. */
+async function reconfigureStep() {
+    await step('reconfigure', 90000, async () => {
+        const mark = report.statusBar.length;
+        writeSettings({ 'fmperf.ignore': [code] });
+        await until(async () => (await countFindings()) === 0);
+        writeSettings({});
+        const count = await until(countFindings);
+        const restarted = report.statusBar.slice(mark).some((s) => s.text.includes('starting'));
+        if (restarted) {
+            throw new Error('the server restarted for a rule setting');
+        }
+        return `ignore ${code}: finding gone, then back (${count}) without a restart`;
+    });
 }
 
 /** The bad-input steps: each must end in one clear message, never a stream of pop-ups. */
@@ -251,14 +274,16 @@ async function badInputSteps() {
 
 /** Watch the status bar for the fmperf item; what it said is kept in the report. */
 function watchStatusBar() {
-    const seen = new Set();
+    let last;
     const timer = setInterval(async () => {
         try {
             const texts = await page.$$eval('.statusbar-item', (items) =>
                 items.map((item) => item.textContent ?? '').filter((t) => t.includes('fmperf')));
-            for (const text of texts) {
-                if (!seen.has(text)) {
-                    seen.add(text);
+            // Record every change, so a step can tell whether the server restarted.
+            const current = texts.join(' | ');
+            if (current !== last) {
+                last = current;
+                for (const text of texts) {
                     report.statusBar.push({ seconds: (Date.now() - started) / 1000, text });
                     if (text.includes('indexing') && !report.indexingScreenshot) {
                         report.indexingScreenshot = join(artifacts, 'status-indexing.png');
@@ -387,6 +412,7 @@ async function main() {
             return until(countFindings);
         });
 
+        await reconfigureStep();
         if (badInput) {
             await badInputSteps();
         }
@@ -460,7 +486,7 @@ async function main() {
         process.exit(1);
     }
     log(`all steps passed in ${report.seconds.toFixed(1)} s; status bar showed: `
-        + (report.statusBar.map((s) => s.text).join(' / ') || 'nothing'));
+        + ([...new Set(report.statusBar.map((s) => s.text))].join(' / ') || 'nothing'));
 }
 
 main().catch((error) => {

@@ -18,7 +18,7 @@ usage: e2e/run.sh [--scenario pandas|orm] [--code CODE] [--file NAME]
                   [--expect-fixed TEXT] [--action REGEX] [--hover REGEX]
                   [--untrusted] [--no-build] [--keep]
 
-  --scenario      preset of the options below (default: $FMPERF_E2E_SCENARIO or pandas)
+  --scenario      preset of the options below (default: $FMPERF_E2E_SCENARIO or orm)
                     pandas: frames.py, FMP201, fixed text '.loc['
                     orm:    report.py, FMP101, fixed text 'selectinload'
   --code          rule code the Problems panel must show
@@ -36,7 +36,7 @@ usage: e2e/run.sh [--scenario pandas|orm] [--code CODE] [--file NAME]
 EOF
 }
 
-scenario="${FMPERF_E2E_SCENARIO:-pandas}"
+scenario="${FMPERF_E2E_SCENARIO:-orm}"
 code="" file="" expect_fixed="" action="" hover="" build=1 keep=0 untrusted=0
 while (($#)); do
     case "$1" in
