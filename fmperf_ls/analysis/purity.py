@@ -8,6 +8,8 @@ other pure functions of the file; free names only builtins, functions,
 imported modules and UPPER_CASE constants. Anything else is impure.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import builtins
@@ -161,7 +163,7 @@ def _is_method(function: BaseNode) -> bool:
 def _local_names(body: NodeOrLeaf) -> set[str]:
     return {node.value for node in inner_nodes(body)  # type: ignore[attr-defined]
             if node.type == "name" and node.is_definition()  # type: ignore[attr-defined]
-            and node.parent.type != "trailer"}
+            and node.parent.type != "trailer"}  # type: ignore[union-attr]
 
 
 def _fresh_locals(body: NodeOrLeaf) -> set[str]:
@@ -169,7 +171,7 @@ def _fresh_locals(body: NodeOrLeaf) -> set[str]:
     fresh: set[str] = set()
     other: set[str] = set()
     for node in inner_nodes(body):
-        if node.type != "expr_stmt" or len(node.children) != 3:
+        if node.type != "expr_stmt" or len(node.children) != 3:  # type: ignore[attr-defined]
             continue
         target, operator, value = node.children  # type: ignore[attr-defined]
         if target.type != "name" or operator.value != "=":

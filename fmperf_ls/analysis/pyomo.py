@@ -9,6 +9,8 @@ calls with its index (`stock(m, d, j)`) run per index too, so they inherit
 the rule's indexes.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +61,16 @@ class PyomoRule:
 
 
 def uses_pyomo(ctx: Context) -> bool:
-    return ctx.imports.imports_any("pyomo") or bool(_STAR_IMPORT.search(ctx.source.text))
+    return ctx.imports.imports_any("pyomo") or _star_imports_pyomo(ctx)
+
+
+def _star_imports_pyomo(ctx: Context) -> bool:
+    """`from pyomo.environ import *`, searched once per file."""
+    cached = getattr(ctx.source, "_pyomo_star", None)
+    if cached is None:
+        cached = "pyomo" in ctx.source.text and bool(_STAR_IMPORT.search(ctx.source.text))
+        ctx.source._pyomo_star = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def pyomo_rules(ctx: Context) -> list[PyomoRule]:
@@ -89,8 +100,9 @@ def is_component_call(ctx: Context, callee: NodeOrLeaf, names=COMPONENTS) -> boo
         head, _, last = qualified.rpartition(".")
         return last in names and head.startswith("pyomo")
     parts = dotted_parts(callee)
-    star = bool(_STAR_IMPORT.search(ctx.source.text))
-    return star and parts is not None and len(parts) == 1 and parts[0] in names
+    return parts is not None and len(parts) == 1 and parts[0] in names and (
+        _star_imports_pyomo(ctx)
+    )
 
 
 def _direct_rules(ctx: Context) -> Iterator[PyomoRule]:
@@ -282,10 +294,10 @@ def _called_with_index(rule: PyomoRule) -> Iterator[PyomoRule]:
     for node in inner_nodes(rule.function):
         if node.type not in ("atom_expr", "power") or node.children[0].type != "name":
             continue
-        trailer = node.children[1]
+        trailer = node.children[1]  # type: ignore[attr-defined]
         if len(node.children) != 2 or trailer.children[0].value != "(":
             continue
-        function = _function_of(node.children[0])
+        function = _function_of(node.children[0])  # type: ignore[attr-defined]
         if function is None or function is rule.function:
             continue
         helper = _helper_rule(rule, function, trailer)
@@ -303,11 +315,11 @@ def _helper_rule(rule: PyomoRule, function, trailer) -> PyomoRule | None:
     for argument, parameter in zip(positional, names, strict=False):
         if argument.type != "name":
             continue
-        if argument.value == rule.model:
+        if argument.value == rule.model:  # type: ignore[attr-defined]
             model = parameter
-        elif argument.value in rule.indexes:
+        elif argument.value in rule.indexes:  # type: ignore[attr-defined]
             indexes.append(parameter)
-            sets.append(rule.index_set(argument.value) or "")
+            sets.append(rule.index_set(argument.value) or "")  # type: ignore[attr-defined]
     if not indexes:
         return None
     index_sets = tuple(sets) if all(sets) else ()

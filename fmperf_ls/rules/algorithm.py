@@ -6,6 +6,8 @@ a nested scan matched on equality) and for proof that its fix keeps the
 result: nothing the hoisted work reads may change inside the loop.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging
@@ -381,7 +383,7 @@ def _reads_variables(ctx: Context, prefix: Prefix) -> bool:
         if node.type in ("atom_expr", "power") and node.children[0].type == "name" and (
             node.children[0].value == model and len(node.children) > 1
         ):
-            trailer = node.children[1]
+            trailer = node.children[1]  # type: ignore[attr-defined]
             if trailer.children[0].value == "." and kinds.get(
                 trailer.children[1].value, ("",))[0] in ("Var", "Expression"):
                 return True
@@ -398,13 +400,13 @@ def _running_sum_fix(ctx: Context, prefix: Prefix, span: Range) -> Fix | None:
     accumulate = accumulate_name(ctx)
     anchor = _anchor(prefix)
     if terms is None or accumulate is None or anchor is None:
-        return None
+        return None  # not plain data, `accumulate` taken, or nowhere to put the sums
     base, iterable = terms
     call, import_change = accumulate
     name = fresh_name(ctx.source, f"{base}_running")
     insertion = insert_before(ctx.source, anchor, f"{name} = list({call}({iterable}))")
     if insertion is None:
-        return None
+        return None  # the anchor shares its line with a block header
     edits = [Edit(Range(insertion.at, insertion.at), insertion.text),
              Edit(span, f"{name}[{prefix.index.value}]")]
     if import_change is not None:
@@ -433,20 +435,20 @@ def _running_terms(ctx: Context, prefix: Prefix) -> tuple[str, str] | None:
         data = children[0].value
         return (data, data) if _data_is_stable(ctx, prefix, data) else None
     if element is None or element.type not in ("atom_expr", "power"):
-        return None
+        return None  # a term that is not a subscript: no running sum to build
     parts = element.children  # type: ignore[attr-defined]
     key = parts[-1]
     if key.type != "trailer" or key.children[0].value != "[" or key.children[1].type != "name":
-        return None
+        return None  # not `x[k]`
     if key.children[1].value != prefix.target:
         return None  # the term is not x[k] for the comprehension's own k
     k = prefix.target
     if len(parts) == 2 and parts[0].type == "name":
         data = parts[0].value
         if prefix.rule is not None and data == prefix.rule.model:
-            return None
+            return None  # `m[k]` indexes the model itself
         if not _data_is_stable(ctx, prefix, data):
-            return None
+            return None  # the data changes where the prefix is rebuilt
         return data, f"{data}[{k}] for {k} in range(len({data}))"
     return _param_terms(ctx, prefix.rule, parts, k, source)
 
@@ -456,14 +458,14 @@ def _param_terms(ctx, rule: PyomoRule | None, parts, k, source) -> tuple[str, st
     if rule is None or rule.abstract or rule.model_object is None or len(parts) != 3:
         return None  # an AbstractModel has no data until create_instance
     if parts[0].type != "name" or parts[0].value != rule.model:
-        return None
+        return None  # not a component of the rule's model
     attribute = parts[1]
     if attribute.children[0].value != ".":
-        return None
+        return None  # `m[...]` rather than `m.param`
     name = attribute.children[1].value
     kind = component_kinds(ctx).get(name)
     if kind is None or kind[0] != "Param" or kind[1].start_pos >= rule.construct.start_pos:
-        return None
+        return None  # not a Param declared before the component is built
     owner = f"{rule.model_object}.{name}"
     return name, f"{owner}[{k}] for {k} in range(len({owner}))"
 
@@ -663,12 +665,12 @@ class QuadraticJoin(Rule):
 
 def _statement_join(outer: NodeOrLeaf):
     """(outer, inner, outer key, inner key) when a nested `for` only matches on equality."""
-    if _is_literal(outer.children[3]):
+    if _is_literal(outer.children[3]):  # type: ignore[attr-defined]
         return None  # a literal outer collection is small
-    for inner in _nested_fors(outer.children[5]):
-        if len(inner.children) > 6:
+    for inner in _nested_fors(outer.children[5]):  # type: ignore[attr-defined]
+        if len(inner.children) > 6:  # type: ignore[attr-defined]
             continue  # `for ... else`: a search with its own fallback
-        test = _only_if(inner.children[5])
+        test = _only_if(inner.children[5])  # type: ignore[attr-defined]
         found = _join_of(outer, inner, test) if test is not None else None
         if found is not None and not _changed_in(outer, inner.children[3]):
             return found
@@ -687,7 +689,7 @@ def _only_if(body: NodeOrLeaf) -> NodeOrLeaf | None:
     statements = [child for child in getattr(body, "children", ())
                   if child.type not in ("newline", "operator")]
     if len(statements) != 1 or statements[0].type != "if_stmt":
-        return None
+        return None  # other per-pair work: an index would not replace the loop
     branch = statements[0]
     if len(branch.children) != 4:
         return None  # elif or else: not a plain filter
@@ -704,12 +706,12 @@ def _only_skips(body: NodeOrLeaf) -> bool:
 def _comprehension_join(outer: NodeOrLeaf):
     """`for a in A for b in B if a.k == b.k` in a comprehension."""
     if len(outer.children) < 5 or outer.children[4].type != "sync_comp_for":
-        return None
-    inner = outer.children[4]
-    if _is_literal(outer.children[3]):
+        return None  # one `for` clause: nothing nested
+    inner = outer.children[4]  # type: ignore[attr-defined]
+    if _is_literal(outer.children[3]):  # type: ignore[attr-defined]
         return None  # a literal outer collection is small
     if len(inner.children) < 5 or inner.children[4].type != "comp_if":
-        return None
+        return None  # no condition right after the inner `for`
     return _join_of(outer, inner, inner.children[4].children[1])
 
 
@@ -744,7 +746,7 @@ def names_of(node: NodeOrLeaf) -> set[str]:
 
 
 def _targets(loop: NodeOrLeaf) -> list:
-    target = loop.children[1]
+    target = loop.children[1]  # type: ignore[attr-defined]
     if target.type == "name":
         return [target]
     return [node for node in inner_nodes(target) if node.type == "name"]
@@ -752,18 +754,18 @@ def _targets(loop: NodeOrLeaf) -> list:
 
 def _equalities(test: NodeOrLeaf) -> Iterator[NodeOrLeaf]:
     """`==` comparisons of the test, also inside `and` (never inside `or` or `not`)."""
-    if test.type == "comparison" and len(test.children) == 3 and (
+    if test.type == "comparison" and len(test.children) == 3 and (  # type: ignore[attr-defined]
         test.children[1].type == "operator" and test.children[1].value == "=="
     ):
         yield test
     elif test.type == "and_test":
-        for part in test.children[::2]:
+        for part in test.children[::2]:  # type: ignore[attr-defined]
             yield from _equalities(part)
 
 
 def _is_literal(node: NodeOrLeaf) -> bool:
     if node.type == "atom" and node.children[0].value in ("[", "(", "{"):
-        inner = node.children[1] if len(node.children) == 3 else None
+        inner = node.children[1] if len(node.children) == 3 else None  # type: ignore[attr-defined]
         if inner is not None and inner.type == "testlist_comp" and any(
             child.type in ("sync_comp_for", "comp_for") for child in inner.children
         ):
@@ -961,7 +963,7 @@ def _invariant_call(ctx: Context, chain: NodeOrLeaf):
     from fmperf_ls.analysis.invariance import hoisting_loop, names_read
     from fmperf_ls.analysis.scopes import loops_around
 
-    children = chain.children
+    children = chain.children  # type: ignore[attr-defined]
     if not all(child.type == "trailer" for child in children[1:]):
         return None  # `a ** b`, `await x`: not a call chain
     if len(children) == 2 and children[1].children[0].value == "(":
@@ -969,32 +971,32 @@ def _invariant_call(ctx: Context, chain: NodeOrLeaf):
             return None  # not one of the builtins worth hoisting
     elif not _is_library_call(chain):
         return None  # not `f(args)` nor `module.f(args)`
-    if not _plain_arguments(chain.children[-1]):
+    if not _plain_arguments(chain.children[-1]):  # type: ignore[attr-defined]
         return None  # computed arguments: their invariance is not proven here
     loops = loops_around(chain)
-    reads = names_read(chain.children[-1])
+    reads = names_read(chain.children[-1])  # type: ignore[attr-defined]
     if not loops or not reads:
         return None  # runs once, or reads nothing that could change
     result = _hoistable_kind(ctx, chain)
     if result is None:
-        return None
+        return None  # a shadowed builtin or a library call not known to be pure
     if result == "mutable" and not _consumed_at_once(chain):
         return None  # a fresh list or set that the loop may keep and change
     loop = hoisting_loop(chain, loops, reads, pure_callee(ctx))
     if loop is None or _is_small_loop(loop) or not _bound_before(chain, reads, loop):
-        return None
+        return None  # changes in the loop, a literal loop, or inputs bound later
     return chain, loop, fresh_name(ctx.source, _result_name(ctx, chain))
 
 
 def _is_library_call(chain: NodeOrLeaf) -> bool:
-    children = chain.children
+    children = chain.children  # type: ignore[attr-defined]
     return len(children) == 3 and children[0].type == "name" and (
         children[1].children[0].value == "." and children[2].children[0].value == "("
     )
 
 
 def _hoistable_kind(ctx: Context, chain: NodeOrLeaf) -> str | None:
-    children = chain.children
+    children = chain.children  # type: ignore[attr-defined]
     if len(children) == 2 and children[0].type == "name":
         name = children[0].value
         if ctx.imports.resolve(name) is not None or _defined_in_module(ctx, name):
@@ -1032,7 +1034,7 @@ def _plain(node: NodeOrLeaf) -> bool:
         return True
     if node.type in ("atom_expr", "power") and node.children[0].type == "name":
         return all(trailer.type == "trailer" and trailer.children[0].value == "."
-                   for trailer in node.children[1:])
+                   for trailer in node.children[1:])  # type: ignore[attr-defined]
     return False
 
 
@@ -1072,11 +1074,11 @@ def _bound_before(chain: NodeOrLeaf, reads: set[str], loop) -> bool:
 def _result_name(ctx: Context, chain: NodeOrLeaf) -> str:
     from fmperf_ls.analysis.pyomo import call_arguments
 
-    positional, _ = call_arguments(chain.children[-1])
+    positional, _ = call_arguments(chain.children[-1])  # type: ignore[attr-defined]
     argument = positional[0].get_code(include_prefix=False) if positional else "value"
     argument = argument.rsplit(".", 1)[-1]
     function = chain.children[-2].children[-1].value if len(chain.children) == 3 else (
-        chain.children[0].value)
+        chain.children[0].value)  # type: ignore[attr-defined]
     if function == "set":
         return f"{argument}_set"
     if function in ("sorted", "sort"):
@@ -1223,7 +1225,7 @@ def _list_membership(ctx: Context, comparison: NodeOrLeaf):
     from fmperf_ls.analysis.invariance import hoisting_loop
     from fmperf_ls.analysis.scopes import loops_around
 
-    children = comparison.children
+    children = comparison.children  # type: ignore[attr-defined]
     if len(children) != 3:
         return None  # chained comparisons
     operator = children[1].get_code(include_prefix=False).split()
@@ -1238,10 +1240,10 @@ def _list_membership(ctx: Context, comparison: NodeOrLeaf):
         return None  # one test, not one per iteration
     binding = _single_list_binding(ctx, items)
     if binding is None:
-        return None
+        return None  # not provably one list
     loop = hoisting_loop(comparison, loops, {items.value}, pure_callee(ctx))
     if loop is None or _is_small_loop(loop):
-        return None
+        return None  # the list changes in the loop, or the loop is a literal
     if binding.start_pos >= loop_region(loop).start_pos:
         return None  # bound inside the loop that would build the set
     return items, loop
@@ -1264,15 +1266,15 @@ def _single_list_binding(ctx: Context, items: NodeOrLeaf) -> NodeOrLeaf | None:
         text = annotation.get_code(include_prefix=False) if annotation is not None else ""
         return binding if text.split("[")[0] in ("list", "List", "typing.List") else None
     if parent.type != "expr_stmt" or parent.children[0] is not binding:
-        return None
+        return None  # bound by a loop, a with or an import: not a list display
     value = parent.children[-1]
     if len(parent.children) != 3 or parent.children[1].value != "=":
-        return None
+        return None  # augmented or chained assignment
     return binding if _makes_list(ctx, value) else None
 
 
 def _makes_list(ctx: Context, value: NodeOrLeaf) -> bool:
-    if value.type == "atom" and value.children[0].value == "[":
+    if value.type == "atom" and value.children[0].value == "[":  # type: ignore[attr-defined]
         inner = value.children[1] if len(value.children) == 3 else None
         if inner is None:
             return False  # `[]`: filled later, somewhere
@@ -1284,7 +1286,7 @@ def _makes_list(ctx: Context, value: NodeOrLeaf) -> bool:
         return count > _SMALL_LITERAL
     if value.type in ("atom_expr", "power") and len(value.children) == 2 and (
         value.children[0].type == "name" and value.children[0].value in ("list", "sorted")
-        and value.children[1].children[0].value == "("
+        and value.children[1].children[0].value == "("  # type: ignore[attr-defined]
     ):
-        return ctx.imports.resolve(value.children[0].value) is None
+        return ctx.imports.resolve(value.children[0].value) is None  # type: ignore[attr-defined]
     return False

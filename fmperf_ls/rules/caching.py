@@ -6,12 +6,15 @@ They point at the repetition and say what it costs; the decision stays with
 the reader.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from parso.python.tree import Name
 from parso.tree import BaseNode, NodeOrLeaf
 
 from fmperf_ls.analysis.infer import Kind
@@ -232,19 +235,19 @@ class ExpensiveProperty(Rule):
 def _expensive_property(ctx: Context, decorator: NodeOrLeaf):
     expression = decorator.children[1]  # type: ignore[attr-defined]
     if expression.type != "name" or expression.value != "property":  # type: ignore
-        return None
+        return None  # not a plain @property
     decorated = decorator.parent
     if decorated is not None and decorated.type == "decorators":
         return None  # stacked decorators (abstractmethod, ...): leave them alone
     function = decorated.children[-1] if decorated is not None else None
     cls = _class_of(decorated)
     if function is None or function.type != "funcdef" or cls is None:
-        return None
+        return None  # a property outside a class body
     if _has_slots(cls) or _has_accessor(cls, function.name.value):
         return None  # no instance dict for the cache, or a setter that expects a property
     work = _expensive_work(ctx, function)
     if work is None:
-        return None
+        return None  # cheap: no query and no frame work
     reads = _reads_through_self(cls, function)
     if len(reads) < 2 and not any(loops_around(read) for read in reads):
         return None  # read once: nothing to save
@@ -267,7 +270,7 @@ def _has_accessor(cls: BaseNode, name: str) -> bool:
     """`@name.setter` or `@name.deleter` in the class."""
     for node in inner_nodes(cls):
         if node.type == "decorator":
-            code = node.children[1].get_code(include_prefix=False)
+            code = node.children[1].get_code(include_prefix=False)  # type: ignore[attr-defined]
             if code in (f"{name}.setter", f"{name}.deleter"):
                 return True
     return False
@@ -322,7 +325,7 @@ def _reads_through_self(cls: BaseNode, function: BaseNode) -> list[NodeOrLeaf]:
     for node in inner_nodes(cls):
         if node.type not in ("atom_expr", "power") or _inside(node, function):
             continue
-        children = node.children
+        children = node.children  # type: ignore[attr-defined]
         if children[0].type == "name" and children[0].value == "self" and (
             children[1].type == "trailer" and children[1].children[0].value == "."
             and children[1].children[1].value == name
@@ -510,7 +513,7 @@ def _repeated_pure_call(ctx: Context, purity: Purity, chain: NodeOrLeaf) -> Base
     reads = names_read(children[1])
 
     def pure_callee(callee: NodeOrLeaf) -> bool:
-        target = function_named(callee) if callee.type == "name" else None
+        target = function_named(callee) if isinstance(callee, Name) else None
         return target is not None and purity.is_pure(target)
 
     return function if hoisting_loop(chain, loops, reads, pure_callee) is not None else None

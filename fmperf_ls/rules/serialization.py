@@ -7,6 +7,8 @@ a query per object for every lazy relationship a field touches. The rules
 here find those calls and read the schema and the query that feed them.
 """
 
+# mypy: disable-error-code="attr-defined, union-attr"
+
 from __future__ import annotations
 
 import logging
@@ -323,11 +325,11 @@ class SchemaPerCall(Rule):
     def _schema_call(self, ctx: Context, chain: NodeOrLeaf):
         first = _first_call(chain)
         if first is None:
-            return None
+            return None  # no call, or a callee that is not a dotted name
         callee, index = first
         schema = schema_for_call(ctx, callee, fields=False)
         if schema is None:
-            return None
+            return None  # not a marshmallow schema class
         scope = scope_of(chain)
         if scope.type not in ("funcdef", "lambdef"):
             return None  # module or class level: built once already
@@ -337,7 +339,7 @@ class SchemaPerCall(Rule):
             return None  # a class defined in a function exists per call anyway
         if _runs_once(scope):
             return None  # a CLI command or setup function runs once per process
-        trailer = chain.children[index]
+        trailer = chain.children[index]  # type: ignore[attr-defined]
         positional, keywords = call_arguments(trailer)
         if not all(_is_literal(value) for value in [*positional, *keywords.values()]):
             return None  # only/exclude/many/context vary with the call's inputs
@@ -391,8 +393,8 @@ def _used_here(chain: NodeOrLeaf, index: int) -> bool:
         return False
     for node in inner_nodes(scope_of(chain)):
         if node.type in ("atom_expr", "power") and node.children[0].type == "name" and (
-            node.children[0].value == target.value
-            and _attribute_after(node.children[1]) in _SERIALIZING
+            node.children[0].value == target.value  # type: ignore[attr-defined]
+            and _attribute_after(node.children[1]) in _SERIALIZING  # type: ignore[operator]
         ):
             return True
     return False
@@ -433,7 +435,7 @@ def _changed_after(chain: NodeOrLeaf, index: int) -> bool:
     function = scope_of(chain)
     for node in inner_nodes(function):
         if node.type == "expr_stmt" and root_name(node.children[0]) == target.value and (
-            node.children[0].type in ("atom_expr", "power")
+            node.children[0].type in ("atom_expr", "power")  # type: ignore[attr-defined]
         ):
             return True
     return False
@@ -628,15 +630,15 @@ def _payload(ctx, chain, index: int, trailer, uses_rq: bool) -> list[NodeOrLeaf]
     children = chain.children
     method_trailer = children[index - 1]
     if method_trailer.type != "trailer" or method_trailer.children[0].value != ".":
-        return []
+        return []  # a plain function call, not a queue method
     method = method_trailer.children[1].value
     receiver = ctx.source.code_of(_prefix(chain, index - 1)) if index > 1 else ""
     if method == "create":
         qualified = ctx.imports.qualified(_prefix(chain, index - 1)) if index == 2 else None
         if qualified not in ("rq.job.Job", "rq.Job"):
-            return []
+            return []  # a `create` that is not RQ's Job.create
     elif method not in _ENQUEUE and method != "enqueue_call":
-        return []
+        return []  # not an enqueue method
     elif not uses_rq and "queue" not in receiver.lower():
         return []  # `.enqueue` of something that is not known to be an RQ queue
     positional, keywords = call_arguments(trailer)
@@ -653,13 +655,13 @@ def _unpacked(value: NodeOrLeaf) -> list[NodeOrLeaf]:
     if value.type == "argument" and value.children[0].type == "operator":
         return []  # `*args`: what it holds is not visible here
     if value.type == "atom" and value.children[0].value in ("(", "[") and len(
-        value.children) == 3:
-        inner = value.children[1]
+        value.children) == 3:  # type: ignore[attr-defined]
+        inner = value.children[1]  # type: ignore[attr-defined]
         if inner.type == "testlist_comp":
             return [item for item in inner.children[::2] if item.type != "operator"]
         return [inner]
     if value.type == "atom" and value.children[0].value == "{" and len(value.children) == 3:
-        inner = value.children[1]
+        inner = value.children[1]  # type: ignore[attr-defined]
         if inner.type == "dictorsetmaker":
             return [item for index, item in enumerate(inner.children) if index % 4 == 2]
     return [value]
@@ -672,7 +674,7 @@ def _heavy_kind(ctx: Context, argument: NodeOrLeaf) -> str | None:
     if kind is Kind.SERIES:
         return "a Series"
     if argument.type != "name":
-        return None
+        return None  # an expression: only named objects are traced to queries
     flow = _flow(ctx)
     instance = flow.instance(argument) or _queried_instance(flow, argument)
     if instance is not None and instance.cls is not None:
@@ -708,7 +710,7 @@ def _queried_instance(flow: OrmFlow, name: NodeOrLeaf) -> Elements | None:
     if last_method not in _ONE_ROW or children[-1].children[0].value != "(":
         return None
     if last_method == "get" and _session_get_class(flow, children) is not None:
-        return Elements(_session_get_class(flow, children), None)
+        return Elements(_session_get_class(flow, children), None)  # type: ignore[arg-type]
     elements = flow.elements(_prefix(value, len(children) - 2))
     return Elements(elements.cls, elements.origin) if elements is not None else None
 
@@ -925,11 +927,11 @@ def show(asset_id, fields_in_response):
             return None
         instance = _schema_instance(ctx, _prefix(chain, index - 1))
         if instance is None:
-            return None
+            return None  # not a schema of this project with known fields
         schema, options = instance
         positional, keywords = call_arguments(trailer)
         if not positional:
-            return None
+            return None  # `dump()` without the objects
         many = _true(keywords.get("many")) or _true(options.get("many"))
         flow = _flow(ctx)
         elements = _dumped_elements(flow, chain, positional[0], many, schema)
@@ -940,7 +942,7 @@ def show(asset_id, fields_in_response):
             return None  # which fields are dumped is decided at run time
         paths = _lazy_paths(ctx, flow, schema, elements, fields)
         if not paths:
-            return None
+            return None  # every relationship read is eager already
         return self._finding(ctx, flow, chain, index, schema, elements, paths)
 
     def _finding(self, ctx, flow, chain, index, schema, elements, paths) -> Finding:
@@ -977,11 +979,11 @@ def _schema_instance(ctx: Context, receiver: NodeOrLeaf):
             return None
         receiver = statement.children[2]
     if receiver.type not in ("atom_expr", "power"):
-        return None
+        return None  # not built by a call we can read
     children = receiver.children  # type: ignore[attr-defined]
     last = children[-1]
     if last.type != "trailer" or last.children[0].value != "(":
-        return None
+        return None  # not `X(...)`
     schema = schema_for_call(ctx, _prefix(receiver, len(children) - 1))
     if schema is None or schema.node is None:
         return None  # an imported schema: its fields are not known here

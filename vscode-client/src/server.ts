@@ -162,6 +162,10 @@ export class FmperfServer implements vscode.Disposable {
     }
 
     private async doStart(): Promise<void> {
+        if (this.run !== undefined) {
+            // Never two servers for one window.
+            await this.doStop();
+        }
         clearTimeout(this.restartTimer);
         const settings = this.readSettings();
         this.settings = settings;
