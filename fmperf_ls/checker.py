@@ -261,11 +261,11 @@ class ProjectRun:
         """Texts of every project file that can define models, plus extend-model-modules."""
         settings, root = self.project.settings, self.project.root
         paths = [path.resolve() for path in walk_python_files(root, settings)]
-        paths += model_module_files(settings.extend_model_modules, root)
+        listed = set(model_module_files(settings.extend_model_modules, root))
         texts = {}
-        for path in dict.fromkeys(paths):
+        for path in dict.fromkeys([*paths, *listed]):
             text = self._text_of(path)
-            if text is not None and could_define_models(text):
+            if text is not None and (path in listed or could_define_models(text)):
                 texts[path] = text
         return texts
 
@@ -342,8 +342,9 @@ class ProjectRun:
 
     def _prepare(self, pending: list[Target], index_texts: dict[Path, str]) -> Work:
         """The project index over all model files; parse trees kept for files to check."""
-        root = self.project.root
-        project = ProjectIndex(root)
+        root, settings = self.project.root, self.project.settings
+        cache_dir = root / cache_module.FOLDER if self.options.use_cache else None
+        project = ProjectIndex(root, cache_dir, settings.extend_model_modules)
         wanted = {target.path for target in pending}
         sources = {}
         for path, text in index_texts.items():
@@ -351,6 +352,7 @@ class ProjectRun:
             if path in wanted:
                 source = sources[path] = SourceFile(self.loaded[path].text or "", str(path))
             project.update(str(path), text, source)
+        project.save_cache()
         engine = Engine(self.project.settings, project, infer.jedi_definition(root),
                         JEDI_BUDGET_SECONDS)
         pending = sorted(pending, key=lambda target: -len(self.loaded[target.path].data))
@@ -388,9 +390,10 @@ def _fewer_collections() -> Iterator[None]:
     """Let the cyclic garbage collector run less often while files are checked.
 
     Parsing allocates hundreds of thousands of small nodes per file, and the
-    default thresholds traverse them again and again: about a fifth of the CPU
-    of a cold run went to the collector. Young garbage is still collected, so
-    memory stays within a few MB of the default; workers inherit the setting.
+    default thresholds traverse them again and again: with the collector off,
+    a cold run took about a fifth less CPU. Fewer collections keep dead parse
+    trees around a little longer: on the 117k-line benchmark corpus one
+    process peaked at 134 MB instead of 74 MB. Workers inherit the setting.
     """
     previous = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)

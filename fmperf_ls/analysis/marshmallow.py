@@ -110,7 +110,8 @@ def schema_for_call(ctx: Context, callee: NodeOrLeaf, fields: bool = True) -> Sc
 
 # -- schemas of other modules ------------------------------------------------------
 
-_MODULE_CACHE: dict[tuple[str, float], _FileView] = {}
+_MODULE_CACHE: dict[str, tuple[float, _FileView]] = {}
+"""Path -> (modification time, parsed module): one entry per module, replaced on change."""
 _MAX_HOPS = 3
 
 
@@ -193,14 +194,14 @@ def _read_module(path: Path) -> _FileView | None:
     except (OSError, UnicodeDecodeError) as error:
         logger.debug("schema module %s not read: %s", path, error)
         return None
-    cached = _MODULE_CACHE.get((str(path), stamp))
-    if cached is not None:
-        return cached
-    if "Schema" not in text and "import" not in text:
-        return None
+    cached = _MODULE_CACHE.get(str(path))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    if "Schema" not in text:
+        return None  # neither defines nor re-exports a schema
     source = SourceFile(text, str(path))
     view = _FileView(source, ImportMap.of(source))
-    _MODULE_CACHE[(str(path), stamp)] = view
+    _MODULE_CACHE[str(path)] = (stamp, view)
     return view
 
 
