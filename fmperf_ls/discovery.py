@@ -1,7 +1,8 @@
 """Which files a run checks, and which it reads to learn the project's models.
 
 Walking follows ruff's habits: hidden folders, virtual environments, caches and
-build output are skipped; `exclude` globs from `[tool.fmperf]` prune whole
+build output are skipped, and so is whatever git ignores (a bundled copy of a
+library, generated code); `exclude` globs from `[tool.fmperf]` prune whole
 folders; a file named explicitly on the command line is always checked.
 """
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from fmperf_ls.config import Settings
@@ -43,6 +46,11 @@ def is_skipped_folder(folder: Path) -> bool:
 
 def walk_python_files(folder: Path, settings: Settings) -> Iterator[Path]:
     """Every `.py` file below `folder`, in a stable order, minus skipped and excluded ones."""
+    ignored = git_ignored_folders(str(folder.resolve()))
+    yield from _walk(folder, settings, ignored)
+
+
+def _walk(folder: Path, settings: Settings, ignored: frozenset[str]) -> Iterator[Path]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError as error:
@@ -53,9 +61,37 @@ def walk_python_files(folder: Path, settings: Settings) -> Iterator[Path]:
         if entry.is_dir(follow_symlinks=False):
             if is_skipped_folder(path) or settings.excludes(path):
                 continue
-            yield from walk_python_files(path, settings)
+            if ignored and os.path.realpath(path) in ignored:
+                continue  # git ignores it: bundled libraries, generated code
+            yield from _walk(path, settings, ignored)
         elif entry.name.endswith(".py") and entry.is_file() and not settings.excludes(path):
-            yield path
+            if not (ignored and os.path.realpath(path) in ignored):
+                yield path
+
+
+@lru_cache(maxsize=32)
+def git_ignored_folders(folder: str) -> frozenset[str]:
+    """Folders and .py files below `folder` that git ignores, as real paths.
+
+    Empty outside a git work tree.
+
+    One `git ls-files` call lists them (`--directory` stops at the top ignored
+    folder), so the walk never descends into a bundled site-packages.
+    """
+    command = ["git", "-C", folder, "ls-files", "--others", "--ignored", "--exclude-standard",
+               "--directory", "--no-empty-directory"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as error:
+        logger.debug("git ls-files failed in %s: %s", folder, error)
+        return frozenset()
+    if done.returncode != 0:
+        return frozenset()  # not a git work tree: nothing is ignored
+    return frozenset(
+        os.path.realpath(os.path.join(folder, line.rstrip("/")))
+        for line in done.stdout.splitlines()
+        if line.endswith(("/", ".py"))
+    )
 
 
 def targets(given: list[str], settings: Settings) -> list[Target]:

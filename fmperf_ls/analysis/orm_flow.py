@@ -9,6 +9,8 @@ module cannot explain is "unknown", and unknown never produces a finding.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,15 +116,32 @@ class OrmFlow:
         qualified = self.ctx.imports.resolve(local)
         if qualified is not None:
             module, _, name = qualified.rpartition(".")
-            return self.index.mapped_class(name, module.lstrip("."))
+            return self.index.mapped_class(name, self.absolute_module(module))
         defined = self.index.mapped_class(local, _module_of(self.ctx.source.path))
         return defined
+
+    def absolute_module(self, module: str) -> str:
+        """`.models` imported in `app/api/views.py` is `app.api.models`.
+
+        Relative imports are resolved against the importing file's folder, so
+        that a same-named class elsewhere in the tree (a test fixture, another
+        app) is not mistaken for the one this file means.
+        """
+        if not module.startswith("."):
+            return module
+        level = len(module) - len(module.lstrip("."))
+        folder = PurePath(self.ctx.source.path).parent
+        for _ in range(level - 1):
+            folder = folder.parent
+        parts = [part for part in folder.parts if part not in ("/", "\\", "")]
+        rest = [part for part in module.lstrip(".").split(".") if part]
+        return ".".join([*parts, *rest])
 
     def local_name_of(self, cls: MappedClass) -> str | None:
         """A name bound in this file to `cls`, for writing `Cls.attribute` in a fix."""
         for local, qualified in self.ctx.imports.names.items():
             module, _, name = qualified.rpartition(".")
-            if name and self.index.mapped_class(name, module.lstrip(".")) is cls:
+            if name and self.index.mapped_class(name, self.absolute_module(module)) is cls:
                 return local
         for node in self.ctx.source.nodes("classdef"):
             if isinstance(node, Class) and node.name.value == cls.name and scope_of(
