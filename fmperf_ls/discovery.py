@@ -79,7 +79,7 @@ def git_ignored_folders(folder: str) -> frozenset[str]:
     folder), so the walk never descends into a bundled site-packages.
     """
     command = ["git", "-C", folder, "ls-files", "--others", "--ignored", "--exclude-standard",
-               "--directory", "--no-empty-directory"]
+               "--directory"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError) as error:

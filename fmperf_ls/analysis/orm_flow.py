@@ -9,11 +9,10 @@ module cannot explain is "unknown", and unknown never produces a finding.
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from parso.python.tree import Class, Name
