@@ -50,7 +50,7 @@ def hover_text(rule: type[Rule], cost: str | None, fix_message: str | None) -> s
         lines.append(f"Cost here: {cost}")
     if fix_message:
         lines.append(f"Quick fix: {fix_message}")
-    body = rule_page(rule).split("\n", 2)[2]  # the page without its title line
+    body = rule_page(rule).split("\n\n", 3)[3]  # the page after title, summary, severity
     return "\n\n".join(lines) + "\n\n---\n\n" + body
 
 
