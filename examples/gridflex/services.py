@@ -44,3 +44,11 @@ def latest_beliefs(source_name: str) -> list[TimedBelief]:
         .order_by(TimedBelief.event_start.desc())
         .all()
     )
+
+
+def sensor_labels(asset: Asset) -> str:
+    return ", ".join(f"{sensor.name} ({sensor.unit})" for sensor in asset.sensors)
+
+
+def label_report() -> dict[int, str]:
+    return {asset.id: sensor_labels(asset) for asset in Asset.query.all()}
