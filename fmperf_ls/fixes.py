@@ -192,7 +192,7 @@ def import_edit(source: SourceFile, module: str, name: str) -> Edit | None:
         last_name = existing[0].get_defined_names()[-1]
         end = Range.of(_import_tail(last_name)).end
         return Edit(Range(end, end), f", {name}")
-    line = _insertion_line(source)
+    line = _insertion_line(source, module)
     at = Position(line, 0)
     return Edit(Range(at, at), f"from {module} import {name}\n")
 
@@ -220,21 +220,44 @@ def _import_tail(name):
     return parent if parent.type == "import_as_name" else name
 
 
-def _insertion_line(source: SourceFile) -> int:
-    """The line after the last top-level import, or after the docstring."""
-    line = 0
+def _insertion_line(source: SourceFile, module: str) -> int:
+    """Where a new `from module import ...` line goes.
+
+    After the last top-level import of the same package when there is one
+    (`sqlalchemy.orm` next to `sqlalchemy`), else after the last absolute import
+    (third-party imports come before a project's relative ones), else after the
+    last import, else after the docstring.
+    """
+    package = module.split(".")[0]
+    last_import = last_absolute = last_same = 0
     for child in source.tree.children:
-        if child.type == "simple_stmt":
-            first = child.children[0]
-            if first.type in ("import_name", "import_from"):
-                line = child.end_pos[0] - 1
-                continue
-            if first.type == "string" and line == 0 and child is source.tree.children[0]:
-                line = child.end_pos[0] - 1
-                continue
-        if line:
+        first = child.children[0] if child.type == "simple_stmt" else None
+        if first is not None and first.type in ("import_name", "import_from"):
+            after = child.end_pos[0] - 1
+            last_import = after
+            if not (first.type == "import_from" and first.level):
+                last_absolute = after
+            if _top_package(first) == package:
+                last_same = after
+            continue
+        if first is not None and first.type == "string" and child is source.tree.children[0]:
+            last_import = child.end_pos[0] - 1
+            continue
+        if last_import:
             break
-    return line
+    return last_same or last_absolute or last_import
+
+
+def _top_package(node) -> str | None:
+    """`sqlalchemy` for `from sqlalchemy.orm import x` and `import sqlalchemy.orm`."""
+    try:
+        if node.type == "import_from":
+            names = node.get_from_names()
+        else:
+            names = node.get_paths()[0]
+    except (AttributeError, IndexError):
+        return None  # half-typed import
+    return names[0].value if names else None
 
 
 MAX_PASSES = 8
