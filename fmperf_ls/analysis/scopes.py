@@ -8,8 +8,8 @@ element (the element, the conditions, the iterables of inner `for` clauses).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from parso.python.tree import Module, Name
 from parso.tree import BaseNode, NodeOrLeaf
@@ -102,29 +102,32 @@ def definitions_before(name: Name) -> list[Name]:
     """
     module = name.get_root_node()
     assert isinstance(module, Module)
-    candidates = _definitions_named(module, name.value)
+    by_container = _definitions_named(module, name.value)
+    if not by_container:
+        return []
     visible = []
-    scope = scope_of(name)
-    for candidate in candidates:
-        if not candidate.is_definition() or candidate.start_pos >= name.start_pos:
-            if not (candidate.is_definition() and _is_loop_target_around(candidate, name)):
-                continue
-        if _visible_from(candidate, name, scope):
-            visible.append(candidate)
+    node: NodeOrLeaf | None = name.parent
+    while node is not None:
+        for candidate, in_comprehension in by_container.get(id(node), ()):
+            if in_comprehension or candidate.start_pos < name.start_pos:
+                visible.append(candidate)
+        node = node.parent
     visible.sort(key=lambda candidate: candidate.start_pos, reverse=True)
     return visible
 
 
-_DEFINITIONS: dict[int, tuple[Module, dict[str, list[Name]]]] = {}
+_DEFINITIONS: dict[int, tuple[Module, dict[str, dict[int, list[tuple[Name, bool]]]]]] = {}
 
 
-def _definitions_named(module: Module, value: str) -> list[Name]:
-    """The names called `value` that define something, per module.
+def _definitions_named(module: Module, value: str) -> dict[int, list[tuple[Name, bool]]]:
+    """The definitions of `value` in a module, grouped by the node they are visible in.
 
-    `is_definition` walks up the tree; asking it of every use of a name at
-    every use made this quadratic in the uses of popular names such as `df`.
-    Trees are never changed after parsing, so the answer is kept for the few
-    most recent modules.
+    That node is the function, class or module whose body binds the name, or
+    the comprehension whose `for` binds it (then the flag is True: a target is
+    written after its use, `[x for x in y]`). A use then only looks at the
+    groups of its own ancestors, which keeps the cost linear in the uses of
+    popular names such as `df`. Trees are never changed after parsing, so the
+    groups are kept for the few most recent modules.
     """
     entry = _DEFINITIONS.get(id(module))
     if entry is None or entry[0] is not module:
@@ -133,20 +136,34 @@ def _definitions_named(module: Module, value: str) -> list[Name]:
         entry = _DEFINITIONS[id(module)] = (module, {})
     found = entry[1].get(value)
     if found is None:
-        uses = _used_names(module).get(value, [])
-        found = entry[1][value] = [use for use in uses if use.is_definition()]
+        found = entry[1][value] = {}
+        for use in _used_names(module).get(value, []):
+            if not use.is_definition() or _is_attribute_name(use):
+                continue  # `model.attr = ...` binds an attribute, not the name `attr`
+            comprehension = _comprehension_of(use)
+            container = comprehension if comprehension is not None else _binding_scope(use)
+            found.setdefault(id(container), []).append((use, comprehension is not None))
     return found
+
+
+def _is_attribute_name(name: Name) -> bool:
+    parent = name.parent
+    return parent is not None and parent.type == "trailer"
+
+
+def _binding_scope(definition: Name) -> BaseNode:
+    """The scope a definition binds in: `def f` binds `f` in the scope around it."""
+    parent = definition.parent
+    if parent is not None and parent.type in ("funcdef", "classdef") and (
+        parent.name is definition  # type: ignore[attr-defined]
+    ):
+        return scope_of(parent)
+    return scope_of(definition)
 
 
 def _used_names(module: Module) -> dict[str, list[Name]]:
     """parso caches this per module; every rule shares the one dictionary."""
     return module.get_used_names()  # type: ignore[return-value]
-
-
-def _is_loop_target_around(definition: Name, use: Name) -> bool:
-    """A comprehension target is written after its use in the text: `[x for x in y]`."""
-    comp = _comprehension_of(definition)
-    return comp is not None and _inside(use, comp)
 
 
 def _comprehension_of(definition: Name) -> BaseNode | None:
@@ -163,19 +180,6 @@ def _comprehension_of(definition: Name) -> BaseNode | None:
             return outer.parent
         parent = parent.parent
     return None
-
-
-def _visible_from(definition: Name, use: Name, use_scope: BaseNode) -> bool:
-    comp = _comprehension_of(definition)
-    if comp is not None:
-        return _inside(use, comp)
-    definition_scope = scope_of(definition)
-    scope: BaseNode | None = use_scope
-    while scope is not None:
-        if scope is definition_scope:
-            return True
-        scope = scope_of(scope) if scope.parent is not None else None
-    return False
 
 
 def _inside(node: NodeOrLeaf, container: NodeOrLeaf) -> bool:
