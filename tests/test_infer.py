@@ -159,3 +159,28 @@ def test_a_name_rebound_from_itself_keeps_its_kind():
     """
 
     assert kind_of_last(body) is Kind.FRAME
+
+
+def test_a_frame_returned_by_a_helper_in_another_module_is_known(tmp_path):
+    """jedi follows the import (plain or dotted) to the helper's return annotation."""
+    from fmperf_ls.analysis.infer import jedi_definition
+    from fmperf_ls.analysis.source import SourceFile
+    from fmperf_ls.engine import Engine
+
+    (tmp_path / "helpers.py").write_text(
+        "import pandas as pd\n\n\ndef load_prices(path: str) -> pd.DataFrame:\n"
+        "    return pd.read_csv(path)\n"
+    )
+    text = (
+        "import helpers\nfrom helpers import load_prices\n\n\n"
+        "def by_name():\n    prices = load_prices('p.csv')\n"
+        "    return prices[prices.hour > 3]['price']  # pandas\n\n\n"
+        "def by_module():\n    prices = helpers.load_prices('p.csv')\n"
+        "    return prices[prices.hour > 3]['price']\n"
+    )
+    engine = Engine(jedi_lookup=jedi_definition(tmp_path), budget_seconds=30.0)
+
+    report = engine.check(SourceFile(text, str(tmp_path / "use.py")))
+
+    assert [(finding.code, finding.range.start.line) for finding in report.findings] == [
+        ("FMP201", 6), ("FMP201", 11)]

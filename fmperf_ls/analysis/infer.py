@@ -287,8 +287,10 @@ class TypeFacade:
             return current  # the method decided the kind
         callee = _prefix(chain, index)
         name = self.qualified(callee)
-        if name is not None:
+        if name is not None and name.split(".")[0] in ("pandas", "numpy"):
             return self._pandas_function_result(name, children[index], depth)
+        if name is not None:
+            return self._via_jedi(_last_name(callee), depth)  # a helper of the project
         if current.kind is not Kind.UNKNOWN and not (callee.type == "name"):
             return UNKNOWN  # a call of something known not to be a function we can read
         return self._call_of_project_function(callee, depth)
@@ -503,6 +505,13 @@ def _rebinds_from(definer: Name, use: Name) -> bool:
         return False
     value = statement.children[-1]
     return use is value or is_inside(use, value)
+
+
+def _last_name(callee: NodeOrLeaf) -> NodeOrLeaf:
+    """`load_prices` in `helpers.load_prices`: the name jedi should follow."""
+    if callee.type == "name":
+        return callee
+    return callee.children[-1].children[1]  # type: ignore[attr-defined]
 
 
 def _source_of(node: NodeOrLeaf) -> SourceFile | None:
