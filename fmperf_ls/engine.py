@@ -9,9 +9,9 @@ low confidence as hints, and dropping a fix that does not verify.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
 
 from parso.python.tree import Name
 from parso.tree import NodeOrLeaf

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import logging
 import textwrap
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from fmperf_ls.analysis.source import Position, Range, SourceFile
 from fmperf_ls.rules.base import Edit, Finding, Fix, Safety

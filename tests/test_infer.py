@@ -140,10 +140,10 @@ def test_prefixes_of_many_chains_do_not_share_answers():
     """
     source = SourceFile(HEADER + textwrap.dedent(body))
     facade = TypeFacade(source)
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
     chains = [node for node in source.nodes("atom_expr") if "groupby" in node.get_code()]
-    kinds = [[facade.kind(_prefix(chain, end)) for end in range(1, len(chain.children) + 1)]
+    kinds = [[facade.kind(chain_prefix(chain, end)) for end in range(1, len(chain.children) + 1)]
              for chain in chains]
 
     expected = [Kind.FRAME, Kind.UNKNOWN, Kind.GROUPBY, Kind.GROUPBY, Kind.UNKNOWN, Kind.SERIES]

@@ -87,7 +87,7 @@ def _collect(source: SourceFile) -> dict[str, str]:
 
 def _add(node, names: dict[str, str]) -> None:
     if node.type == "import_name":
-        for path, alias in zip(node.get_paths(), _aliases(node)):
+        for path, alias in zip(node.get_paths(), _aliases(node), strict=False):
             dotted = ".".join(part.value for part in path)
             if alias is not None:
                 names[alias] = dotted

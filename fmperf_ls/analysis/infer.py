@@ -285,7 +285,7 @@ class TypeFacade:
         )
         if is_method and current.kind in _DECIDED_BY_METHOD:
             return current  # the method decided the kind
-        callee = _prefix(chain, index)
+        callee = chain_prefix(chain, index)
         name = self.qualified(callee)
         if name is not None and name.split(".")[0] in ("pandas", "numpy"):
             return self._pandas_function_result(name, children[index], depth)
@@ -421,7 +421,7 @@ class TypeFacade:
         trailers = iterable.children
         if len(trailers) < 3 or trailers[-2].children[1].value != "items":
             return UNKNOWN
-        owner = _prefix(iterable, len(trailers) - 2)
+        owner = chain_prefix(iterable, len(trailers) - 2)
         if self.infer(owner, depth + 1).kind is Kind.FRAMES:
             return Inferred(Kind.FRAME)
         return UNKNOWN
@@ -465,7 +465,7 @@ class TypeFacade:
         last = children[-1]
         if last.type != "trailer" or last.children[0].value != "[":
             return UNKNOWN
-        origin = _prefix(annotation, len(children) - 1).get_code(include_prefix=False)
+        origin = chain_prefix(annotation, len(children) - 1).get_code(include_prefix=False)
         origin = origin.rsplit(".", 1)[-1]
         arguments = last.children[1]
         members = arguments.children[::2] if arguments.type == "subscriptlist" else [arguments]
@@ -532,7 +532,7 @@ def _cache_key(node: NodeOrLeaf) -> object:
     return id(node)
 
 
-def _prefix(chain: NodeOrLeaf, end: int) -> NodeOrLeaf:
+def chain_prefix(chain: NodeOrLeaf, end: int) -> NodeOrLeaf:
     """The expression made of `chain.children[:end]`, as a node when possible."""
     children = chain.children  # type: ignore[attr-defined]
     if end == 1:

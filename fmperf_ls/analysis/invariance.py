@@ -112,7 +112,7 @@ def _is_binding(name: Name) -> bool:
 
 def _chain_effects(chain: NodeOrLeaf, mutated: set[str], is_pure: PureTest | None) -> bool:
     """Record receivers of method calls and arguments of unknown calls; True if unknown."""
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
     children = chain.children  # type: ignore[attr-defined]
     root = children[0]
@@ -121,7 +121,7 @@ def _chain_effects(chain: NodeOrLeaf, mutated: set[str], is_pure: PureTest | Non
         trailer = children[index]
         if trailer.type != "trailer" or trailer.children[0].value != "(":
             continue
-        if is_pure is not None and is_pure(_prefix(chain, index)):
+        if is_pure is not None and is_pure(chain_prefix(chain, index)):
             continue
         callee = children[index - 1]
         pure = index == 1 and root.type == "name" and root.value in PURE_BUILTINS

@@ -277,9 +277,9 @@ def _is_flask_marshmallow(ctx: Context, name: str) -> bool:
 
 
 def _callee(call: NodeOrLeaf) -> NodeOrLeaf:
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
-    return _prefix(call, len(call.children) - 1)  # type: ignore[attr-defined]
+    return chain_prefix(call, len(call.children) - 1)  # type: ignore[attr-defined]
 
 
 def _class_body(node: BaseNode) -> list[NodeOrLeaf]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from parso.python.tree import Name
 from parso.tree import BaseNode, NodeOrLeaf
 
+from fmperf_ls.analysis.infer import chain_prefix
 from fmperf_ls.analysis.invariance import names_read, root_name
 from fmperf_ls.analysis.pyomo import PyomoRule, call_arguments, rule_of
 from fmperf_ls.analysis.scopes import Loop, definitions_before, loops_around
@@ -254,7 +255,7 @@ def _slice_prefix(ctx: Context, chain: NodeOrLeaf) -> Prefix | None:
         if owner is None:
             return None
         rule, loop = owner
-        base = _ChainUpTo(chain, position)
+        base = chain_prefix(chain, position)
         return Prefix(flagged, index, "slice", inclusive, consumer, base, None, rule, loop, True)
     return None
 
@@ -273,21 +274,6 @@ def _slice_bound(trailer: NodeOrLeaf) -> tuple[Name, bool] | None:
     ):
         return upper_bound(parts[2])
     return None
-
-
-class _ChainUpTo:
-    """`x.values` in `x.values[:j + 1]`: the chain before the slicing trailer."""
-
-    type = "atom_expr"
-
-    def __init__(self, chain: NodeOrLeaf, end: int):
-        self.chain = chain
-        self.children = chain.children[:end]  # type: ignore[attr-defined]
-        self.parent = chain.parent
-
-    def get_code(self, include_prefix: bool = True) -> str:
-        code = "".join(child.get_code() for child in self.children)
-        return code if include_prefix else code.lstrip()
 
 
 def _slice_consumer(chain: NodeOrLeaf, position: int) -> tuple[str | None, Any]:

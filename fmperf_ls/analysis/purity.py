@@ -86,7 +86,7 @@ class Purity:
         return True
 
     def _chain_ok(self, chain: NodeOrLeaf, local: set[str], fresh: set[str], depth) -> bool:
-        from fmperf_ls.analysis.infer import _prefix
+        from fmperf_ls.analysis.infer import chain_prefix
 
         children = chain.children  # type: ignore[attr-defined]
         head = children[0]
@@ -98,7 +98,7 @@ class Purity:
                 if not self._callable_ok(head, local, depth):
                     return False
                 continue
-            qualified = self.ctx.imports.qualified(_prefix(chain, index)) or ""
+            qualified = self.ctx.imports.qualified(chain_prefix(chain, index)) or ""
             if qualified.startswith(_PURE_MODULES):
                 continue
             method = children[index - 1].children[1].value if children[index - 1].type == (

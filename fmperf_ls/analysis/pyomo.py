@@ -24,7 +24,7 @@ from parso.tree import BaseNode, NodeOrLeaf
 
 from fmperf_ls.analysis.imports import dotted_parts
 from fmperf_ls.analysis.invariance import root_name, statement_of
-from fmperf_ls.analysis.scopes import definitions_before, scope_of
+from fmperf_ls.analysis.scopes import definitions_before, is_inside, scope_of
 from fmperf_ls.analysis.source import inner_nodes
 
 if TYPE_CHECKING:
@@ -122,13 +122,13 @@ def _direct_rules(ctx: Context) -> Iterator[PyomoRule]:
 
 def _calls(chain: NodeOrLeaf) -> Iterator[tuple[NodeOrLeaf, NodeOrLeaf]]:
     """(callee, call trailer) for each call in a chain; the callee is a dotted prefix."""
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
     children = chain.children  # type: ignore[attr-defined]
     for index in range(1, len(children)):
         trailer = children[index]
         if trailer.type == "trailer" and trailer.children[0].value == "(":
-            yield _prefix(chain, index), trailer
+            yield chain_prefix(chain, index), trailer
 
 
 def call_arguments(trailer: NodeOrLeaf) -> tuple[list[NodeOrLeaf], dict[str, NodeOrLeaf]]:
@@ -186,22 +186,13 @@ def function_named(use: Name) -> BaseNode | None:
         function = candidate.parent
         if function is None or function.type != "funcdef" or function.name is not candidate:
             continue
-        if _encloses(scope_of(function), use) and (
+        if is_inside(use, scope_of(function)) and (
             found is None or candidate.start_pos > found.name.start_pos
         ):
             found = function
     if found is not None and _rebound_after(found, use):
         return None  # `f = other` after the def: the name no longer means it
     return found
-
-
-def _encloses(scope: NodeOrLeaf, node: NodeOrLeaf) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is scope:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _rebound_after(function: BaseNode, use: Name) -> bool:
@@ -249,11 +240,11 @@ def _decorated_rule(ctx, decorator: NodeOrLeaf, abstract: bool) -> PyomoRule | N
 
 
 def _strip_call(expression: NodeOrLeaf) -> NodeOrLeaf:
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
     children = expression.children  # type: ignore[attr-defined]
     if children[-1].type == "trailer" and children[-1].children[0].value == "(":
-        return _prefix(expression, len(children) - 1)
+        return chain_prefix(expression, len(children) - 1)
     return expression
 
 

@@ -25,7 +25,7 @@ from fmperf_ls.analysis.invariance import (
 )
 from fmperf_ls.analysis.prefix import Prefix, prefixes
 from fmperf_ls.analysis.pyomo import PyomoRule, component_kinds
-from fmperf_ls.analysis.scopes import scope_of
+from fmperf_ls.analysis.scopes import is_inside, scope_of
 from fmperf_ls.analysis.source import Range, inner_nodes
 from fmperf_ls.fixes import import_edit
 from fmperf_ls.rules.base import (
@@ -429,10 +429,9 @@ def _running_terms(ctx: Context, prefix: Prefix) -> tuple[str, str] | None:
     element = prefix.element
     source = ctx.source
     if prefix.shape == "slice":
-        children = element.children  # type: ignore[union-attr]
-        if len(children) != 1 or children[0].type != "name":
+        if element is None or element.type != "name":
             return None  # `self.values[:j + 1]`: where it is defined is not known here
-        data = children[0].value
+        data = element.value  # type: ignore[attr-defined]
         return (data, data) if _data_is_stable(ctx, prefix, data) else None
     if element is None or element.type not in ("atom_expr", "power"):
         return None  # a term that is not a subscript: no running sum to build
@@ -479,7 +478,7 @@ def _data_is_stable(ctx: Context, prefix: Prefix, data: str) -> bool:
     bindings = [name for name in definitions if name.is_definition()]
     if prefix.rule is not None:
         function = prefix.rule.function
-        if any(_inside(name, function) for name in bindings):
+        if any(is_inside(name, function) for name in bindings):
             return False  # a local of the rule: it does not exist before the model
         scope = scope_of(anchor)
         earlier = [name for name in bindings if name.start_pos < anchor.start_pos
@@ -492,15 +491,6 @@ def _data_is_stable(ctx: Context, prefix: Prefix, data: str) -> bool:
     scope = scope_of(anchor)
     return any(name.start_pos < anchor.start_pos and _visible(scope_of(name), scope)
                for name in bindings)
-
-
-def _inside(node: NodeOrLeaf, container: NodeOrLeaf) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is container:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _visible(definition_scope: NodeOrLeaf, use_scope: NodeOrLeaf) -> bool:
@@ -1002,9 +992,9 @@ def _hoistable_kind(ctx: Context, chain: NodeOrLeaf) -> str | None:
         if ctx.imports.resolve(name) is not None or _defined_in_module(ctx, name):
             return None  # the builtin's name is taken by something else here
         return _HOISTABLE_BUILTINS.get(name)
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
-    qualified = ctx.imports.qualified(_prefix(chain, 2))
+    qualified = ctx.imports.qualified(chain_prefix(chain, 2))
     return _HOISTABLE_LIBRARY.get(qualified or "")
 
 

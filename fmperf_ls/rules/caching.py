@@ -21,7 +21,7 @@ from fmperf_ls.analysis.infer import Kind
 from fmperf_ls.analysis.invariance import hoisting_loop, names_read
 from fmperf_ls.analysis.purity import Purity
 from fmperf_ls.analysis.pyomo import call_arguments, function_named
-from fmperf_ls.analysis.scopes import loops_around
+from fmperf_ls.analysis.scopes import is_inside, loops_around
 from fmperf_ls.analysis.source import Range, inner_nodes
 from fmperf_ls.fixes import import_edit
 from fmperf_ls.rules.base import (
@@ -299,20 +299,20 @@ def _is_query(chain: NodeOrLeaf, code: str) -> bool:
 
 
 def _is_frame_work(ctx: Context, chain: NodeOrLeaf) -> bool:
-    from fmperf_ls.analysis.infer import _prefix
+    from fmperf_ls.analysis.infer import chain_prefix
 
     children = chain.children  # type: ignore[attr-defined]
     for index in range(1, len(children)):
         trailer = children[index]
         if trailer.type != "trailer" or trailer.children[0].value != "(":
             continue
-        callee = _prefix(chain, index)
+        callee = chain_prefix(chain, index)
         if (ctx.imports.qualified(callee) or "").startswith("pandas."):
             return True
         method = children[index - 1]
         if index >= 2 and method.children[0].value == "." and (
             method.children[1].value in _FRAME_METHODS
-            and ctx.infer.kind(_prefix(chain, index - 1)) in (Kind.FRAME, Kind.SERIES)
+            and ctx.infer.kind(chain_prefix(chain, index - 1)) in (Kind.FRAME, Kind.SERIES)
         ):
             return True
     return False
@@ -323,7 +323,7 @@ def _reads_through_self(cls: BaseNode, function: BaseNode) -> list[NodeOrLeaf]:
     name = function.name.value  # type: ignore[attr-defined]
     reads = []
     for node in inner_nodes(cls):
-        if node.type not in ("atom_expr", "power") or _inside(node, function):
+        if node.type not in ("atom_expr", "power") or is_inside(node, function):
             continue
         children = node.children  # type: ignore[attr-defined]
         if children[0].type == "name" and children[0].value == "self" and (
@@ -332,15 +332,6 @@ def _reads_through_self(cls: BaseNode, function: BaseNode) -> list[NodeOrLeaf]:
         ):
             reads.append(node)
     return reads
-
-
-def _inside(node: NodeOrLeaf, container: NodeOrLeaf) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is container:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _cached_property_fix(ctx: Context, span: Range) -> Fix | None:

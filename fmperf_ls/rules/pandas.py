@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fmperf_ls.analysis.infer import Kind, key_keeps_rows
+from fmperf_ls.analysis.infer import Kind, chain_prefix, key_keeps_rows
 from fmperf_ls.analysis.scopes import definitions_before, loops_around, scope_of
 from fmperf_ls.analysis.source import Position, Range, inner_nodes
 from fmperf_ls.rules.base import (
@@ -122,7 +122,7 @@ def _access_at(ctx: Context, chain: Node, index: int) -> ChainedAccess | None:
     keys = first.children[1], second.children[1]
     if not _is_assignment_target(chain) and not _costly_read(indexer, *keys):
         return None  # a cheap read such as `df["col"][i]` or `df["power"]["kw"]`
-    base = _chain_prefix(chain, index)
+    base = chain_prefix(chain, index)
     if ctx.infer.kind(base) is not Kind.FRAME:
         return None
     span = Range.between(children[0], second)
@@ -145,12 +145,6 @@ def _costly_read(indexer: str | None, first: Node, second: Node) -> bool:
     if first.type == "atom" and first.children[0].value == "[":  # type: ignore[attr-defined]
         return True
     return is_label(first) and is_boolean_mask(second)
-
-
-def _chain_prefix(chain: Node, end: int) -> Node:
-    from fmperf_ls.analysis.infer import _prefix
-
-    return _prefix(chain, end)
 
 
 def _is_subscript(trailer: Node) -> bool:
@@ -364,7 +358,7 @@ def _column_indexer_write(ctx: Context, chain: Node):
     key, column = children[-1].children[1], children[-3].children[1]
     if key.type == "subscriptlist" or column.type == "subscript":
         return None  # a frame's two-key write, or a slice of rows first
-    base = _chain_prefix(chain, len(children) - 3)
+    base = chain_prefix(chain, len(children) - 3)
     if ctx.infer.kind(base) is not Kind.FRAME:
         return None  # dicts, lists and unknown receivers
     return base, children[-2].children[1].value, key, column
@@ -528,7 +522,7 @@ def _row_filter(ctx: Context, chain: Node, end: int) -> tuple[int, Node] | None:
         return None  # `df["col"]`, `df[0]`, `df.loc[rows, cols]`, slices: not a row filter
     if not is_boolean_mask(mask):
         return None  # not a condition (checked before the costlier type questions)
-    if ctx.infer.kind(_chain_prefix(chain, receiver_end)) not in _FRAMES:
+    if ctx.infer.kind(chain_prefix(chain, receiver_end)) not in _FRAMES:
         return None  # dicts, arrays and unknown receivers are left alone
     if ctx.infer.kind(mask) is not Kind.SERIES:
         return None  # not provably a one-dimensional boolean mask
@@ -554,7 +548,8 @@ def _aligned_with(ctx: Context, mask: Node, root: str, depth: int = 0) -> bool:
     aligning, so their other operand may be anything.
     """
     if mask.type == "name" and depth < 2:
-        return mask.value == root or _mask_definition_aligned(ctx, mask, root, depth)  # type: ignore
+        same = mask.value == root  # type: ignore[attr-defined]
+        return same or _mask_definition_aligned(ctx, mask, root, depth)
     if mask.type == "comparison":
         return any(_aligned_with(ctx, operand, root, depth) for operand in mask.children[::2])
     if mask.type in ("atom_expr", "power") and mask.children[0].type == "name":  # type: ignore
@@ -762,9 +757,10 @@ class LengthOfFilter(Rule):
 
     def _report(self, ctx: Context, chain: Node, found, span: Range) -> Finding:
         receiver_end, mask = found
-        receiver = _chain_prefix(chain, receiver_end)
+        receiver = chain_prefix(chain, receiver_end)
         text = _mask_count(ctx.source, mask)
-        aligned = receiver.type == "name" and _aligned_with(ctx, mask, receiver.value)
+        name = str(getattr(receiver, "value", ""))
+        aligned = receiver.type == "name" and _aligned_with(ctx, mask, name)
         safety = Safety.SAFE if aligned else Safety.UNSAFE
         message = (
             "len() of a boolean filter copies every selected row only to count them; "
@@ -820,7 +816,7 @@ def _concat_in(ctx: Context, value: Node) -> Node | None:
         return next(filter(None, (_concat_in(ctx, branch) for branch in branches)), None)
     if value.type not in ("atom_expr", "power") or not _is_call(value.children[-1]):  # type: ignore
         return None  # not a call
-    callee = _chain_prefix(value, len(value.children) - 1)  # type: ignore[attr-defined]
+    callee = chain_prefix(value, len(value.children) - 1)  # type: ignore[attr-defined]
     return value if ctx.imports.qualified(callee) == "pandas.concat" else None
 
 
@@ -903,7 +899,7 @@ def _grow_fix(ctx: Context, growth: Growth) -> Fix | None:
         collect = f"{parts}.extend([{', '.join(pieces)}])"
     call = growth.value.children[-1]  # type: ignore[attr-defined]
     options = "".join(f", {source.code_of(argument)}" for argument in _arguments(call)[1:])
-    callee = source.code_of(_chain_prefix(growth.value, len(growth.value.children) - 1))
+    callee = source.code_of(chain_prefix(growth.value, len(growth.value.children) - 1))
     start = Position(loop.start_pos[0] - 1, 0)
     end_line, end_column = loop.end_pos
     after = Position(end_line - 1, end_column)
@@ -946,13 +942,15 @@ def _fresh_piece(ctx: Context, growth: Growth, piece: Node) -> bool:
     """
     if piece.type != "name":
         return piece.type in ("atom_expr", "power") and _is_call(piece.children[-1])  # type: ignore
-    bindings = [statement for statement in _assignments_in(growth.loop, piece.value)]  # type: ignore
+    assigned = _assignments_in(growth.loop, piece.value)  # type: ignore[attr-defined]
+    bindings = list(assigned)
     fresh = [statement for statement in bindings if statement is not None
              and statement.type == "expr_stmt" and statement.start_pos < growth.statement.start_pos
              and _is_fresh_value(statement.children[-1])]
     if not fresh or len(fresh) != len(bindings):
         return False  # the same object in every iteration, or bound in other ways too
-    loop_uses = [leaf for leaf in _leaves_of(growth.loop) if _is_name(leaf, piece.value)  # type: ignore
+    name = piece.value  # type: ignore[attr-defined]
+    loop_uses = [leaf for leaf in _leaves_of(growth.loop) if _is_name(leaf, name)
                  and leaf.start_pos > growth.statement.end_pos]
     return not any(_changes(ctx, leaf) for leaf in loop_uses)
 
@@ -1189,7 +1187,7 @@ class GrowingFrame(Rule):
 
 
 def _is_concat(ctx: Context, growth: Growth) -> bool:
-    callee = _chain_prefix(growth.value, len(growth.value.children) - 1)  # type: ignore
+    callee = chain_prefix(growth.value, len(growth.value.children) - 1)  # type: ignore
     return ctx.imports.qualified(callee) == "pandas.concat"
 
 
@@ -1275,12 +1273,12 @@ def _rows_iterated(ctx: Context, iterable: Node) -> tuple[str, Node | None]:
         return "", None
     children = iterable.children  # type: ignore[attr-defined]
     if len(children) >= 3 and _is_attribute(children[-2], _ROW_LOOPS) and _is_call(children[-1]):
-        frame = _chain_prefix(iterable, len(children) - 2)
+        frame = chain_prefix(iterable, len(children) - 2)
         if ctx.infer.kind(frame) is Kind.FRAME:
             return children[-2].children[1].value, frame
         return "", None
     if len(children) >= 2 and _is_attribute(children[-1], ("index",)):
-        frame = _chain_prefix(iterable, len(children) - 1)
+        frame = chain_prefix(iterable, len(children) - 1)
         return ("index", frame) if ctx.infer.kind(frame) in _FRAMES else ("", None)
     return _range_of_length(ctx, iterable)
 
@@ -1300,7 +1298,7 @@ def _range_of_length(ctx: Context, iterable: Node) -> tuple[str, Node | None]:
     if _is_name(parts[0], "len") and len(parts) == 2 and len(_arguments(parts[1])) == 1:
         frame = _arguments(parts[1])[0]
     elif len(parts) >= 3 and _is_attribute(parts[-2], ("shape",)) and _code(parts[-1]) == "[0]":
-        frame = _chain_prefix(measured, len(parts) - 2)
+        frame = chain_prefix(measured, len(parts) - 2)
     else:
         return "", None
     return ("range", frame) if ctx.infer.kind(frame) in _FRAMES else ("", None)
@@ -1345,7 +1343,7 @@ def _cell_write(ctx: Context, statement: Node, loop: RowLoop) -> CellWrite | Non
 
 def _indexer_write(ctx, target, key, value, loop: RowLoop) -> CellWrite | None:
     parts = target.children
-    frame = _chain_prefix(target, len(parts) - 2)
+    frame = chain_prefix(target, len(parts) - 2)
     kind = ctx.infer.kind(frame)
     if key.type == "subscriptlist" and kind is Kind.FRAME and len(key.children) == 3:
         row, column = key.children[0], key.children[2]
@@ -1362,7 +1360,7 @@ def _chained_write(ctx, target, key, value, loop: RowLoop) -> CellWrite | None:
     parts = target.children
     if len(parts) < 3 or not _is_subscript(parts[-2]):
         return None  # not `frame[col][key]`
-    frame = _chain_prefix(target, len(parts) - 2)
+    frame = chain_prefix(target, len(parts) - 2)
     column = parts[-2].children[1]
     if ctx.infer.kind(frame) is not Kind.FRAME or not is_label(column):
         return None  # dicts, arrays, or a non-label column
@@ -1582,7 +1580,7 @@ def _frame_cell(node: Node, frame: str, labels: tuple[str, ...]) -> str | None:
     row, column = key.children[0], key.children[2]
     if column.type != "string" or _code(row).replace(" ", "") not in labels:
         return None  # not a cell of the loop's row
-    prefix = _chain_prefix(node, len(children) - 2)
+    prefix = chain_prefix(node, len(children) - 2)
     return _code(column) if _code(prefix) == frame else None
 
 
@@ -1781,7 +1779,7 @@ def _apply_function(ctx: Context, chain: Node, index: int):
     if any(_keyword(call, name) is not None for name in ("raw", "args", "result_type")):
         return None  # arrays or extra arguments: a different contract
     positional = _positional(call)
-    frame = _chain_prefix(chain, index)
+    frame = chain_prefix(chain, index)
     if len(positional) != 1 or ctx.infer.kind(frame) is not Kind.FRAME:
         return None  # extra arguments, or not a known frame
     function = positional[0]
@@ -1793,7 +1791,8 @@ def _apply_function(ctx: Context, chain: Node, index: int):
 
 
 def _lambda_body(frame: Node, function: Node):
-    parameters = [child for child in function.children[1:-2] if child.type == "param"]  # type: ignore
+    children = function.children  # type: ignore[attr-defined]
+    parameters = [child for child in children[1:-2] if child.type == "param"]
     names = [leaf for param in parameters for leaf in _leaves_of(param) if leaf.type == "name"]
     if len(parameters) != 1 or len(names) != 1:
         return None  # not a one-argument lambda
@@ -2114,7 +2113,7 @@ def _expensive_at(ctx: Context, chain: Node, index: int) -> str | None:
     if not _is_call(children[index + 1]):
         return None  # a method named without calling it
     method = trailer.children[1].value
-    receiver = ctx.infer.kind(_chain_prefix(chain, index))
+    receiver = ctx.infer.kind(chain_prefix(chain, index))
     if method in _REPEATED_METHODS and receiver in _FRAMES:
         if method == "unique" and _inside_len(chain, index):
             return None  # FMP203's nunique form reports it
@@ -2297,8 +2296,9 @@ def _passed_to_unknown(ctx: Context, leaf: Node) -> bool:
     if holder.type != "trailer" or not _is_call(holder):
         return False  # not an argument of a call
     chain = holder.parent
-    callee = _chain_prefix(chain, chain.children.index(holder))  # type: ignore[attr-defined]
-    if callee.type == "name" and callee.value in _HARMLESS_CALLS and _is_builtin(callee, ctx):
+    callee = chain_prefix(chain, chain.children.index(holder))  # type: ignore[attr-defined]
+    name = getattr(callee, "value", None)
+    if callee.type == "name" and name in _HARMLESS_CALLS and _is_builtin(callee, ctx):
         return False
     qualified = ctx.imports.qualified(callee) or ""
     if qualified.split(".")[0] in ("pandas", "numpy", "logging"):
@@ -2397,7 +2397,7 @@ def _unique_count(ctx: Context, chain: Node) -> tuple[Range, str] | None:
     parts = inner.children  # type: ignore[attr-defined]
     if len(parts) < 3 or not _is_attribute(parts[-2], ("unique",)) or _code(parts[-1]) != "()":
         return None  # not `len(x.unique())`
-    receiver = _chain_prefix(inner, len(parts) - 2)
+    receiver = chain_prefix(inner, len(parts) - 2)
     if ctx.infer.kind(receiver) not in (Kind.SERIES, Kind.INDEX):
         return None  # a groupby's unique gives one array per group; numpy has no nunique
     if not _is_builtin(children[0], ctx):

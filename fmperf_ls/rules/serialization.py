@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from parso.tree import NodeOrLeaf
 
 from fmperf_ls.analysis.imports import dotted_parts
-from fmperf_ls.analysis.infer import Kind, _prefix
+from fmperf_ls.analysis.infer import Kind, chain_prefix
 from fmperf_ls.analysis.invariance import fresh_name, root_name
 from fmperf_ls.analysis.marshmallow import SchemaClass, schema_for_call, strings_of
 from fmperf_ls.analysis.models import DYNAMIC, MappedClass, Relationship
@@ -61,7 +61,7 @@ def _calls(chain: NodeOrLeaf) -> Iterator[tuple[int, NodeOrLeaf]]:
 def _first_call(chain: NodeOrLeaf) -> tuple[NodeOrLeaf, int] | None:
     """The dotted callee and trailer index of the chain's first call (`a.B(...)`)."""
     for index, _ in _calls(chain):
-        callee = _prefix(chain, index)
+        callee = chain_prefix(chain, index)
         return (callee, index) if dotted_parts(callee) else None
     return None
 
@@ -632,9 +632,9 @@ def _payload(ctx, chain, index: int, trailer, uses_rq: bool) -> list[NodeOrLeaf]
     if method_trailer.type != "trailer" or method_trailer.children[0].value != ".":
         return []  # a plain function call, not a queue method
     method = method_trailer.children[1].value
-    receiver = ctx.source.code_of(_prefix(chain, index - 1)) if index > 1 else ""
+    receiver = ctx.source.code_of(chain_prefix(chain, index - 1)) if index > 1 else ""
     if method == "create":
-        qualified = ctx.imports.qualified(_prefix(chain, index - 1)) if index == 2 else None
+        qualified = ctx.imports.qualified(chain_prefix(chain, index - 1)) if index == 2 else None
         if qualified not in ("rq.job.Job", "rq.Job"):
             return []  # a `create` that is not RQ's Job.create
     elif method not in _ENQUEUE and method != "enqueue_call":
@@ -711,7 +711,7 @@ def _queried_instance(flow: OrmFlow, name: NodeOrLeaf) -> Elements | None:
         return None
     if last_method == "get" and _session_get_class(flow, children) is not None:
         return Elements(_session_get_class(flow, children), None)  # type: ignore[arg-type]
-    elements = flow.elements(_prefix(value, len(children) - 2))
+    elements = flow.elements(chain_prefix(value, len(children) - 2))
     return Elements(elements.cls, elements.origin) if elements is not None else None
 
 
@@ -925,7 +925,7 @@ def show(asset_id, fields_in_response):
             "dump", "dumps"
         ):
             return None
-        instance = _schema_instance(ctx, _prefix(chain, index - 1))
+        instance = _schema_instance(ctx, chain_prefix(chain, index - 1))
         if instance is None:
             return None  # not a schema of this project with known fields
         schema, options = instance
@@ -984,7 +984,7 @@ def _schema_instance(ctx: Context, receiver: NodeOrLeaf):
     last = children[-1]
     if last.type != "trailer" or last.children[0].value != "(":
         return None  # not `X(...)`
-    schema = schema_for_call(ctx, _prefix(receiver, len(children) - 1))
+    schema = schema_for_call(ctx, chain_prefix(receiver, len(children) - 1))
     if schema is None or schema.node is None:
         return None  # an imported schema: its fields are not known here
     _, keywords = call_arguments(last)
