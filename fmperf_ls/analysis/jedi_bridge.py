@@ -8,14 +8,21 @@ budget, and any failure is logged at debug level and becomes None.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 from parso.python.tree import Name
 from parso.tree import NodeOrLeaf
 
-from fmperf_ls.analysis.source import SourceFile
+from fmperf_ls.analysis.scopes import definitions_before
+from fmperf_ls.analysis.source import Range, SourceFile
 
 logger = logging.getLogger(__name__)
+
+_MAX_MODULES = 256
+"""Parsed modules jedi led to; enough for a project's helpers, bounded for long sessions."""
+_MAX_ANSWERS = 4096
 
 
 class JediBridge:
@@ -23,7 +30,9 @@ class JediBridge:
         self._root = project_root
         self._site_packages = site_packages
         self._project = None
-        self._modules: dict[str, SourceFile] = {}
+        self._modules: OrderedDict[str, SourceFile] = OrderedDict()
+        self._script: tuple[tuple[str, int], Any] | None = None
+        self._answers: dict[tuple[str, int, tuple[int, int]], NodeOrLeaf | None] = {}
 
     def _jedi_project(self):
         if self._project is None:
@@ -38,13 +47,58 @@ class JediBridge:
         return self._project
 
     def definition_of(self, source: SourceFile, name: Name) -> NodeOrLeaf | None:
-        """The parso node, in its own parsed module, that defines `name`."""
-        try:
-            import jedi
+        """The parso node, in its own parsed module, that defines `name`.
 
+        Answers are kept per text and position: rules ask about the same helper
+        call more than once, and each question would otherwise cost a goto.
+        """
+        key = (source.path, hash(source.text), name.start_pos)
+        if key not in self._answers:
+            if len(self._answers) >= _MAX_ANSWERS:
+                self._answers.clear()
+            self._answers[key] = self._lookup(source, name)
+        return self._answers[key]
+
+    def _goto_through_import(self, source: SourceFile, name: Name) -> list | None:
+        """Ask jedi about `import line + expression` instead of the whole file.
+
+        Most questions are about a helper imported from another module. A
+        two-line script with just that import resolves the same way (relative
+        imports too, since the path is the file's), while a script of the
+        whole file makes jedi parse all of it again: most of a cold run's time.
+        None when the name does not come straight from an import.
+        """
+        import jedi
+
+        head, expression = _dotted_expression_ending_at(source, name)
+        if head is None:
+            return None
+        definitions = definitions_before(head)
+        statement = definitions[0].get_definition() if definitions else None
+        if statement is None or statement.type not in ("import_from", "import_name"):
+            return None
+        code = statement.get_code(include_prefix=False).rstrip() + "\n"
+        line = code.count("\n") + 1
+        script = jedi.Script(code + expression + "\n", path=source.path,
+                             project=self._jedi_project())
+        return script.goto(line, len(expression) - len(name.value), follow_imports=True)
+
+    def _script_for(self, source: SourceFile):
+        """One jedi.Script per text: creating one parses the whole file again."""
+        import jedi
+
+        key = (source.path, hash(source.text))
+        if self._script is None or self._script[0] != key:
             script = jedi.Script(source.text, path=source.path, project=self._jedi_project())
-            line, column = name.start_pos
-            found = script.goto(line, column, follow_imports=True)
+            self._script = (key, script)
+        return self._script[1]
+
+    def _lookup(self, source: SourceFile, name: Name) -> NodeOrLeaf | None:
+        try:
+            found = self._goto_through_import(source, name)
+            if found is None:
+                line, column = name.start_pos
+                found = self._script_for(source).goto(line, column, follow_imports=True)
         except Exception as error:  # jedi raises many kinds; none may escape
             logger.debug("jedi goto failed for %s in %s: %s", name.value, source.path, error)
             return None
@@ -62,16 +116,21 @@ class JediBridge:
         return None
 
     def _module(self, path: Path) -> SourceFile | None:
+        """The parsed module at `path`; the least recently used ones are let go."""
         key = str(path)
-        if key not in self._modules:
+        module = self._modules.pop(key, None)
+        if module is None:
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 return None
             module = SourceFile(text, key)
             register_source(module)
-            self._modules[key] = module
-        return self._modules[key]
+        self._modules[key] = module
+        if len(self._modules) > _MAX_MODULES:
+            _, oldest = self._modules.popitem(last=False)
+            forget_source(oldest)
+        return module
 
 
 _SOURCES: dict[int, SourceFile] = {}
@@ -82,6 +141,26 @@ attributes. Each entry holds its tree alive, so an id is never reused while list
 def register_source(source: SourceFile) -> None:
     """Let `source_of_tree` find the SourceFile of a module parsed outside the engine."""
     _SOURCES[id(source.tree)] = source
+
+
+def _dotted_expression_ending_at(source: SourceFile, name: Name) -> tuple[Name | None, str]:
+    """(`helpers`, "helpers.load") for the name `load` in `helpers.load(...)`."""
+    parent = name.parent
+    if parent is None or parent.type != "trailer":
+        return name, name.value
+    chain = parent.parent
+    head = chain.children[0] if chain is not None else None  # type: ignore[union-attr]
+    if head is None or head.type != "name":
+        return None, ""
+    text = source.text[source.offset(Range.of(head).start):source.offset(Range.of(name).end)]
+    if any(char in text for char in "([\n"):
+        return None, ""  # a call or subscript on the way: not a plain dotted name
+    return head, text
+
+
+def forget_source(source: SourceFile) -> None:
+    if "tree" in source.__dict__:
+        _SOURCES.pop(id(source.tree), None)
 
 
 def source_of_tree(root: NodeOrLeaf) -> SourceFile | None:
