@@ -47,11 +47,9 @@ def to_diagnostic(finding: Finding, source: SourceFile, codec: PositionCodec) ->
 
 
 def _source_for(path: str, source: SourceFile) -> SourceFile:
-    """The file a related place is in; columns elsewhere are converted as plain ASCII.
-
-    TODO: read the other file when its line holds characters outside the BMP;
-    until then a related range there may be off by one column per such character.
-    """
+    """The file a related place is in; columns elsewhere are converted as plain ASCII."""
+    # TODO(FMP102): read the callee's file when its line holds characters outside
+    # the BMP; until then a related range there is off by one column per such character.
     return source if path == source.path else SourceFile("", path)
 
 
