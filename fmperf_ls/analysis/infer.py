@@ -527,8 +527,8 @@ def _cache_key(node: NodeOrLeaf) -> object:
     read another expression's answer, so prefixes are keyed by their chain
     and length.
     """
-    if isinstance(node, _ChainPrefix):
-        return id(node.chain), len(node.children)
+    if isinstance(node, ChainPrefix):
+        return id(node.chain), len(node.children), node.type
     return id(node)
 
 
@@ -537,10 +537,10 @@ def chain_prefix(chain: NodeOrLeaf, end: int) -> NodeOrLeaf:
     children = chain.children  # type: ignore[attr-defined]
     if end == 1:
         return children[0]
-    return _ChainPrefix(chain, end)  # type: ignore[return-value]
+    return ChainPrefix(chain, end)  # type: ignore[return-value]
 
 
-class _ChainPrefix:
+class ChainPrefix:
     """A view of the first `end` children of an atom_expr, e.g. `pd.read_csv`."""
 
     type = "atom_expr"

@@ -20,7 +20,12 @@ from parso.tree import BaseNode, NodeOrLeaf
 
 from fmperf_ls.analysis.imports import dotted_parts
 from fmperf_ls.analysis.models import EAGER, MappedClass, ModelIndex, Relationship
-from fmperf_ls.analysis.scopes import definitions_before, is_inside, scope_of
+from fmperf_ls.analysis.scopes import (
+    definitions_before,
+    is_inside,
+    latest_definition,
+    scope_of,
+)
 
 if TYPE_CHECKING:
     from fmperf_ls.engine import Context
@@ -508,15 +513,13 @@ class OrmFlow:
         return origin
 
     def _elements_of_name(self, name: Name, depth: int) -> Elements | None:
-        definitions = definitions_before(name)
-        if not definitions:
+        found = latest_definition(name)
+        if found is None:
             return None
-        definition = definitions[0]
-        statement = definition.get_definition()
-        if statement is None:
-            return None
+        definition, statement = found
         if statement.type == "param":
-            annotated = self._annotated_elements(statement.annotation)
+            annotation = statement.annotation  # type: ignore[attr-defined]
+            annotated = self._annotated_elements(annotation)
             return Elements(annotated, None) if annotated is not None else None
         if statement.type == "expr_stmt" and _simple_assignment(statement, definition):
             if len(_assignments_in_scope(name)) > 1:
@@ -581,13 +584,10 @@ class OrmFlow:
     def _find_instance(self, node: NodeOrLeaf, depth: int) -> Elements | None:
         if node.type != "name":
             return None
-        definitions = definitions_before(node)  # type: ignore[arg-type]
-        if not definitions:
+        found = latest_definition(node)  # type: ignore[arg-type]
+        if found is None:
             return None
-        definition = definitions[0]
-        statement = definition.get_definition()
-        if statement is None:
-            return None
+        definition, statement = found
         if statement.type in ("for_stmt", "sync_comp_for", "comp_for"):
             return self._loop_target_instance(definition, statement, depth)
         if statement.type == "param":

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from parso.python.tree import Name
 from parso.tree import BaseNode, NodeOrLeaf
 
-from fmperf_ls.analysis.infer import chain_prefix
+from fmperf_ls.analysis.infer import ChainPrefix, chain_prefix
 from fmperf_ls.analysis.invariance import names_read, root_name
 from fmperf_ls.analysis.pyomo import PyomoRule, call_arguments, rule_of
 from fmperf_ls.analysis.scopes import Loop, definitions_before, loops_around
@@ -165,30 +165,13 @@ def _callee_name(callee: NodeOrLeaf) -> str | None:
     return None
 
 
-class _CallSpan:
+class _CallSpan(ChainPrefix):
     """The part of a chain up to and including one call: `np.sum(...)` in `np.sum(...).x`."""
 
     type = "call_span"
 
     def __init__(self, chain: NodeOrLeaf, last: int):
-        self.chain = chain
-        self.children = chain.children[: last + 1]  # type: ignore[attr-defined]
-        self.parent = chain.parent
-
-    @property
-    def start_pos(self):
-        return self.children[0].start_pos
-
-    @property
-    def end_pos(self):
-        return self.children[-1].end_pos
-
-    def get_root_node(self):
-        return self.chain.get_root_node()
-
-    def get_code(self, include_prefix: bool = True) -> str:
-        code = "".join(child.get_code() for child in self.children)
-        return code if include_prefix else code.lstrip()
+        super().__init__(chain, last + 1)
 
 
 def _loop_prefix(ctx, statement: BaseNode, index: Name, inclusive: bool) -> Prefix | None:

@@ -116,6 +116,13 @@ def definitions_before(name: Name) -> list[Name]:
     return visible
 
 
+def latest_definition(name: Name) -> tuple[Name, BaseNode] | None:
+    """The nearest visible definition of `name` and the statement that makes it."""
+    definitions = definitions_before(name)
+    statement = definitions[0].get_definition() if definitions else None
+    return (definitions[0], statement) if statement is not None else None
+
+
 _DEFINITIONS: dict[int, tuple[Module, dict[str, dict[int, list[tuple[Name, bool]]]]]] = {}
 
 
