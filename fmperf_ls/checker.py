@@ -11,7 +11,6 @@ trees of model files) without copying it through a pipe.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import difflib
 import gc
@@ -160,21 +159,10 @@ def check_file(work: Work, target: Target, loaded: Loaded) -> FileResult:
     assert loaded.text is not None
     source = work.sources.pop(target.path, None) or SourceFile(loaded.text, str(target.path))
     report = work.engine.check(source)
-    if not source.parsed and not _compiles(loaded.text, target.display):
-        report.syntax_problem = source.syntax_problem
     result = _result(target, report)
     if work.options.fixing and report.syntax_problem is None:
         _apply_fixes(work, source, report, result)
     return result
-
-
-def _compiles(text: str, name: str) -> bool:
-    """A cheap syntax check for files no rule parsed: `ast` is much faster than parso."""
-    try:
-        compile(text, name, "exec", ast.PyCF_ONLY_AST | ast.PyCF_TYPE_COMMENTS)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _result(target: Target, report: Report) -> FileResult:
@@ -355,8 +343,8 @@ class ProjectRun:
                 source = sources[path] = SourceFile(self.loaded[path].text or "", str(path))
             project.update(str(path), text, source)
         project.save_cache()
-        engine = Engine(self.project.settings, project, infer.jedi_definition(root),
-                        JEDI_BUDGET_SECONDS)
+        engine = Engine(self.project.settings, project,
+                        infer.jedi_definition(root, files_fixed=True), JEDI_BUDGET_SECONDS)
         pending = sorted(pending, key=lambda target: -len(self.loaded[target.path].data))
         jobs = [(target, self.loaded[target.path]) for target in pending]
         return Work(engine, jobs, self.options, sources)

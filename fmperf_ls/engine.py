@@ -20,12 +20,13 @@ from fmperf_ls import fixes
 from fmperf_ls.analysis.imports import ImportMap
 from fmperf_ls.analysis.infer import TypeFacade
 from fmperf_ls.analysis.models import ModelIndex
+from fmperf_ls.analysis.outline import Outline
 from fmperf_ls.analysis.project import ProjectIndex
 from fmperf_ls.analysis.source import SourceFile, SyntaxProblem
 from fmperf_ls.config import Settings
 from fmperf_ls.rules import all_rules
 from fmperf_ls.rules.base import Confidence, Finding, Rule, Severity
-from fmperf_ls.suppression import comment_line, suppressions_of
+from fmperf_ls.suppression import Suppressions, comment_line, suppressions_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +75,14 @@ class Engine:
         jedi_lookup: JediLookup | None = None,
         budget_seconds: float = 1.0,
         rules: Iterable[type[Rule]] | None = None,
+        gates: bool = True,
     ):
         self.settings = settings or Settings()
         self.project = project or ProjectIndex()
         self.jedi_lookup = jedi_lookup
         self.budget_seconds = budget_seconds
+        self.gates = gates
+        """Whether rules' gates may spare a file the parso parse (see analysis/outline.py)."""
         chosen = rules if rules is not None else all_rules().values()
         self.rules = [rule() for rule in chosen]
 
@@ -90,18 +94,18 @@ class Engine:
             for rule in self.rules
             if settings.enabled(rule.code) and rule.applies_to(source.text)
         ]
-        if not active:
-            return report  # nothing to look for: the file is not even parsed
-        report.syntax_problem = source.syntax_problem
         ctx = Context(
             source,
             settings,
             TypeFacade(source, self.budget_seconds, self.jedi_lookup),
             self.project,
         )
-        suppressed = suppressions_of(source)
+        if active and self.gates and not source.parsed and source.outline is not None:
+            active = [rule for rule in active if self._may_fire(rule, source.outline, ctx)]
+        suppressed: Suppressions | None = None
         for rule in active:
             for finding in self._run(rule, ctx, report):
+                suppressed = suppressed or suppressions_of(source)
                 line = finding.range.start.line
                 if suppressed.hides(finding.code, line) or suppressed.hides(
                     finding.code, comment_line(source, line)
@@ -109,7 +113,17 @@ class Engine:
                     continue
                 report.findings.append(self._finish(finding, source, settings))
         report.findings.sort(key=lambda finding: (finding.range.start, finding.code))
+        report.syntax_problem = source.syntax_problem  # after the rules: parsed only if they did
         return report
+
+    def _may_fire(self, rule: Rule, outline: Outline, ctx: Context) -> bool:
+        """The rule's gate; a gate that raises lets the rule run, which decides for itself."""
+        try:
+            return rule.gate(outline, ctx)
+        except Exception:
+            logger.exception("gate of rule %s failed on %s; the rule runs", rule.code,
+                             ctx.source.path)
+            return True
 
     def _run(self, rule: Rule, ctx: Context, report: Report) -> list[Finding]:
         try:

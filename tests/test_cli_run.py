@@ -276,13 +276,19 @@ def test_a_rule_that_raises_is_logged_and_the_others_still_report(tmp_path: Path
     def explode(self, ctx):
         raise KeyError("boom")
 
+    def explode_gate(self, outline, ctx):
+        raise ValueError("gate boom")
+
     monkeypatch.setattr(all_rules()["FMP202"], "check", explode)
+    monkeypatch.setattr(all_rules()["FMP202"], "gate", lambda self, outline, ctx: True)
+    monkeypatch.setattr(all_rules()["FMP201"], "gate", explode_gate)
     project(tmp_path, {"read.py": READ})
 
     code, out, err = call(capsys, tmp_path, "check", ".", "--select", "FMP201,FMP202",
                           "--jobs", "1")
 
-    assert code == 1 and out.startswith("read.py:5:15: FMP201 ")
+    assert code == 1 and out.startswith("read.py:5:15: FMP201 ")  # a broken gate lets it run
+    assert "gate of rule FMP201 failed on" in err
     assert "rule FMP202 failed on" in err and "KeyError: 'boom'" in err
     assert not list((tmp_path / ".fmperf_cache").rglob("*.json")), "a failure is not cached"
 

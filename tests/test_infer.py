@@ -184,3 +184,26 @@ def test_a_frame_returned_by_a_helper_in_another_module_is_known(tmp_path):
 
     assert [(finding.code, finding.range.start.line) for finding in report.findings] == [
         ("FMP201", 6), ("FMP201", 11)]
+
+
+@pytest.mark.parametrize("files_fixed", [True, False])
+def test_a_command_line_run_reuses_the_tree_jedi_parsed(tmp_path, files_fixed):
+    """Following a helper costs one parse of its module in a run, two in the editor."""
+    from parso.cache import parser_cache
+
+    from fmperf_ls.analysis.jedi_bridge import JediBridge
+    from fmperf_ls.analysis.source import SourceFile
+
+    helpers = tmp_path / "helpers.py"
+    helpers.write_text("import pandas as pd\n\n\ndef load(path: str) -> pd.DataFrame:\n"
+                       "    return pd.read_csv(path)\n")
+    source = SourceFile("from helpers import load\n\nframe = load('p.csv')\n",
+                        str(tmp_path / "use.py"))
+    name = source.tree.get_leaf_for_position((3, 8))
+    bridge = JediBridge(tmp_path, files_fixed=files_fixed)
+
+    definition = bridge.definition_of(source, name)
+
+    assert definition is not None and definition.type == "funcdef"
+    jedi_trees = [trees[helpers].node for trees in parser_cache.values() if helpers in trees]
+    assert (definition.get_root_node() in jedi_trees) is files_fixed

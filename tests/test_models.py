@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from fmperf_ls.analysis.models import ModelIndex, could_define_models
+from fmperf_ls.analysis.models import (
+    ModelIndex,
+    could_define_models,
+    may_hold_model_facts,
+    read_models,
+)
 from fmperf_ls.analysis.project import ProjectIndex
 from fmperf_ls.analysis.source import SourceFile
 
@@ -115,6 +120,67 @@ def test_duplicate_class_names_need_the_module(index):
 def test_prefilter():
     assert could_define_models("x = db.relationship('A')")
     assert not could_define_models("import pandas as pd\nframe = pd.DataFrame()\n")
+
+
+MIGRATION = '''"""Add the sensor table."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "4b6cebbdf473"
+down_revision = None
+
+
+def upgrade():
+    op.create_table(
+        "sensor",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(80), index=True),
+    )
+'''
+
+MODEL_IN_A_BRANCH = '''from typing import TYPE_CHECKING
+
+try:
+    from app.db import db
+except ImportError:
+    db = None
+else:
+    class Sensor(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+'''
+
+
+def test_a_migration_mentioning_columns_is_not_parsed():
+    project = ProjectIndex()
+    assert could_define_models(MIGRATION)  # the text prefilter lets it through ...
+    assert not project.update("versions/4b6c_sensor.py", MIGRATION)
+    assert project.parsed == 0  # ... the ast outline does not
+    assert not project.models.defines_models("versions/4b6c_sensor.py")
+
+
+@pytest.mark.parametrize("text", [
+    MODEL_IN_A_BRANCH,
+    "from app import db\nAsset = GenericAsset\n",
+    "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n",
+    "Index('ix_sensor_name', Sensor.name)\nix = Index('ix_sensor_name', Sensor.name)\n",
+])
+def test_what_the_reader_reads_is_parsed(text):
+    project = ProjectIndex()
+    project.update("models.py", text + "# relationship( Column(\n")
+    assert project.parsed == 1
+
+
+def test_the_outline_test_never_hides_facts():
+    """Every fixture and example text the reader finds facts in passes the `ast` test."""
+    paths = [*FIXTURES.glob("*.py"), *(Path(__file__).parents[1] / "examples").rglob("*.py")]
+    with_facts = 0
+    for path in paths:
+        source = SourceFile(path.read_text(), str(path))
+        facts = read_models(str(path), source)
+        if facts.classes or facts.aliases or facts.roots or facts.module_indexes:
+            with_facts += 1
+            assert source.outline is not None and may_hold_model_facts(source.outline), path
+    assert with_facts >= 4
 
 
 def test_update_reports_changes_and_removal():
@@ -428,3 +494,45 @@ def test_a_class_extending_its_namesake_from_another_module():
         assert models.is_mapped(cls)
         assert models.relationship(cls, "account") is not None
         assert models.column(cls, "id").primary_key
+
+
+SENSORS = '''from app import db
+
+
+class Asset(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    sensors = db.relationship("Sensor", backref=db.backref("asset", lazy="select"))
+
+
+class Sensor(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    asset_id = db.Column(db.Integer, db.ForeignKey("asset.id"))
+
+
+class Account(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(80))
+    assets = db.relationship("Asset")
+'''
+
+
+def test_changed_words_name_what_a_model_edit_can_affect():
+    project = ProjectIndex()
+    project.update("models.py", SENSORS)
+    project.models.take_changed_words()
+
+    project.update("models.py", SENSORS.replace('lazy="select"', 'lazy="selectin"'))
+    words = project.models.take_changed_words()
+
+    assert words == {"sensors", "asset"}  # the relationship and the backref it creates
+
+    project.update("models.py", SENSORS.replace("class Asset(db.Model)", "class Asset(Base)"))
+    words = project.models.take_changed_words()
+    assert {"Asset", "id", "sensors", "asset", "assets"} <= words  # assets points at Asset
+    assert not {"Sensor", "asset_id", "Account", "name"} & words  # untouched classes
+    project.update("models.py", SENSORS)
+    project.models.take_changed_words()
+    assert not project.update("models.py", "\n" + SENSORS)
+    assert project.models.take_changed_words() == set()  # moved down a line: nothing changed
+    project.remove("models.py")
+    assert {"Sensor", "asset_id", "Account", "name"} <= project.models.take_changed_words()

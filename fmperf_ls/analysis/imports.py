@@ -8,12 +8,14 @@ inside functions): a file rarely binds one name to two libraries.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from parso.tree import NodeOrLeaf
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.analysis.source import SourceFile
 
 
@@ -76,6 +78,8 @@ def dotted_parts(node: NodeOrLeaf) -> list[str] | None:
 
 
 def _collect(source: SourceFile) -> dict[str, str]:
+    if not source.parsed and source.outline is not None:
+        return _collect_from_ast(source.outline)
     names: dict[str, str] = {}
     for node in source.nodes("import_name", "import_from"):
         try:
@@ -83,6 +87,33 @@ def _collect(source: SourceFile) -> dict[str, str]:
         except (AttributeError, IndexError, TypeError):
             continue  # half-typed import: nothing to learn from it
     return names
+
+
+def _collect_from_ast(outline: Outline) -> dict[str, str]:
+    """The same map from `ast`, for a file no rule has parsed with parso yet.
+
+    Most rules ask what a file imports before anything else, and most files
+    then turn out to hold nothing they look for.
+    """
+    plain = sorted(outline.nodes(ast.Import), key=_place)
+    from_imports = sorted(outline.nodes(ast.ImportFrom), key=_place)
+
+    names: dict[str, str] = {}  # in the parso walk's order: plain imports, then from-imports
+    for statement in plain:
+        for alias in statement.names:
+            head = alias.name.partition(".")[0]
+            names[alias.asname or head] = alias.name if alias.asname else head
+    for node in from_imports:
+        module = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if alias.name != "*":
+                local = alias.asname or alias.name
+                names[local] = f"{module}.{alias.name}" if module else alias.name
+    return names
+
+
+def _place(node: ast.Import | ast.ImportFrom) -> tuple[int, int]:
+    return node.lineno, node.col_offset
 
 
 def _add(node, names: dict[str, str]) -> None:

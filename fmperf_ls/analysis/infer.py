@@ -730,13 +730,15 @@ def _pandas_class_kind(name: str) -> Kind:
     }.get(name, Kind.UNKNOWN)
 
 
-def jedi_definition(project_root: Path | None) -> Callable[[SourceFile, Name], NodeOrLeaf | None]:
+def jedi_definition(project_root: Path | None,
+                    files_fixed: bool = False) -> Callable[[SourceFile, Name], NodeOrLeaf | None]:
     """A lookup that asks jedi where a name is defined, and parses that module.
 
     Only `goto` is used, never `infer`: following an import to a function in
     the project is cheap, while inferring into pandas costs seconds cold.
+    `files_fixed`: see JediBridge.
     """
     from fmperf_ls.analysis.jedi_bridge import JediBridge
 
-    bridge = JediBridge(project_root)
+    bridge = JediBridge(project_root, files_fixed=files_fixed)
     return bridge.definition_of

@@ -12,7 +12,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from parso.python.tree import Name
+from parso.cache import parser_cache
+from parso.python.tree import Module, Name
 from parso.tree import NodeOrLeaf
 
 from fmperf_ls.analysis.scopes import definitions_before
@@ -26,7 +27,16 @@ _MAX_ANSWERS = 4096
 
 
 class JediBridge:
-    def __init__(self, project_root: Path | None, site_packages: tuple[str, ...] = ()):
+    """jedi for one project.
+
+    `files_fixed`: the files on disk do not change while this bridge lives (a
+    command-line run), so the trees jedi parsed can serve the rules too. In
+    the editor they may change, and jedi then updates its trees in place.
+    """
+
+    def __init__(self, project_root: Path | None, site_packages: tuple[str, ...] = (),
+                 files_fixed: bool = False):
+        self._files_fixed = files_fixed
         self._root = project_root
         self._site_packages = site_packages
         self._project = None
@@ -124,13 +134,28 @@ class JediBridge:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 return None
-            module = SourceFile(text, key)
+            tree = _parsed_by_jedi(path, text) if self._files_fixed else None
+            module = SourceFile(text, key, tree=tree)
             register_source(module)
         self._modules[key] = module
         if len(self._modules) > _MAX_MODULES:
             _, oldest = self._modules.popitem(last=False)
             forget_source(oldest)
         return module
+
+
+def _parsed_by_jedi(path: Path, text: str) -> Module | None:
+    """The tree jedi parsed of this text while answering, from parso's memory cache.
+
+    jedi has just parsed the module a definition lies in; parsing it again
+    for the rules doubled the cost of following a helper. Nothing is taken
+    unless the cached lines are exactly the text.
+    """
+    for trees in parser_cache.values():
+        item = trees.get(path)
+        if item is not None and "".join(item.lines) == text:
+            return item.node
+    return None
 
 
 _SOURCES: dict[int, SourceFile] = {}

@@ -10,6 +10,7 @@ answered on demand, so an edit to one model file never rebuilds the rest.
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from parso.tree import BaseNode, Leaf, NodeOrLeaf
 
 from fmperf_ls.analysis.imports import ImportMap, dotted_parts
+from fmperf_ls.analysis.outline import Outline, called_name
 from fmperf_ls.analysis.source import Range, SourceFile
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,46 @@ _SCALAR_WRAPPERS = {"Optional"}
 def could_define_models(text: str) -> bool:
     """A cheap text test: can this file define a mapped class at all?"""
     return any(word in text for word in _PREFILTER)
+
+
+_MODULE_CALLS = frozenset({"declarative_base", "generate_base", "as_declarative_base", "Index",
+                           "UniqueConstraint"})
+
+
+def may_hold_model_facts(outline: Outline) -> bool:
+    """Whether `read_models` can find anything in the file, judged from its `ast`.
+
+    It reads only classes and a few kinds of assignment at the top level (also
+    inside `if` and `try`); a migration script mentions `Column(` on every
+    line and has none of them, and is then not parsed at all.
+    """
+    pending = list(outline.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.ClassDef):
+            return True
+        if isinstance(statement, (ast.If, ast.Try, *_TRY_STAR)):
+            pending.extend(statement.body)  # type: ignore[attr-defined]
+            pending.extend(statement.orelse)  # type: ignore[attr-defined]
+            pending.extend(getattr(statement, "finalbody", ()))
+            for handler in getattr(statement, "handlers", ()):
+                pending.extend(handler.body)
+        elif isinstance(statement, ast.Assign) and _model_assignment(statement):
+            return True
+    return False
+
+
+_TRY_STAR: tuple[type[ast.stmt], ...] = (ast.TryStar,) if hasattr(ast, "TryStar") else ()
+
+
+def _model_assignment(statement: ast.Assign) -> bool:
+    """`Base = declarative_base()`, `Asset = GenericAsset`, `Index(...)`: what is read."""
+    if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
+        return False
+    value = statement.value
+    if isinstance(value, ast.Name):
+        return value.id[:1].isupper()
+    return isinstance(value, ast.Call) and called_name(value) in _MODULE_CALLS
 
 
 @dataclass
@@ -148,6 +190,7 @@ class ModelIndex:
     def __init__(self) -> None:
         self._files: dict[str, FileModels] = {}
         self._by_name: dict[str, list[MappedClass]] | None = None
+        self._changed: set[str] = set()
         self._backrefs: dict[int, dict[str, Relationship]] | None = None
         self._backref_sides: dict[int, tuple[MappedClass, Relationship]] = {}
         """id(backref) -> (the class it lands on, the relationship that declared it)."""
@@ -167,13 +210,32 @@ class ModelIndex:
             return self.remove_file(path)
         self._files[path] = facts
         self._invalidate()
-        return old is None or _fingerprint(old) != _fingerprint(facts)
+        if old is not None and _fingerprint(old) == _fingerprint(facts):
+            return False  # moved or reformatted: the same models
+        self._changed |= changed_words(old, facts)
+        return True
 
     def remove_file(self, path: str) -> bool:
-        removed = self._files.pop(path, None) is not None
-        if removed:
+        removed = self._files.pop(path, None)
+        if removed is not None:
             self._invalidate()
-        return removed
+            self._changed |= changed_words(removed, None)
+        return removed is not None
+
+    def take_changed_words(self) -> set[str]:
+        """The names whose meaning changed since the last call (see `changed_words`).
+
+        Relationships of other classes that point at a changed class count
+        too: which side holds the foreign key may have changed with it.
+        """
+        words, self._changed = self._changed, set()
+        if words:
+            for facts in self._files.values():
+                for cls in facts.classes.values():
+                    words.update(rel.attribute for rel in cls.relationships.values()
+                                 if rel.target is not None
+                                 and rel.target.rsplit(".", 1)[-1] in words)
+        return words
 
     def defines_models(self, path: str) -> bool:
         facts = self._files.get(path)
@@ -597,22 +659,91 @@ def _snake_case(name: str) -> str:
 
 def _fingerprint(facts: FileModels) -> tuple[object, ...]:
     """What the models of a file mean, without positions: to tell a real change."""
-    classes = []
-    for cls in facts.classes.values():
-        relationships = tuple(
-            (rel.attribute, rel.target, rel.target_module, rel.lazy, rel.uselist,
-             rel.secondary, rel.remote_side, rel.inverse,
-             None if rel.backref is None else (rel.backref.attribute, rel.backref.lazy,
-                                               rel.backref.uselist))
-            for rel in cls.relationships.values()
-        )
-        classes.append((cls.name, cls.bases, cls.tablename, cls.abstract, cls.declarative_root,
-                        tuple(sorted((k, repr(v)) for k, v in cls.columns.items())),
-                        relationships, tuple(sorted(cls.indexed_names)), cls.table_args_opaque,
-                        tuple(sorted(cls.other_members))))
-    return (tuple(classes), tuple(sorted(facts.roots)), tuple(sorted(facts.aliases.items())),
+    return (tuple(_class_fingerprint(cls) for cls in facts.classes.values()),
+            *_module_fingerprint(facts))
+
+
+def _class_fingerprint(cls: MappedClass) -> tuple[object, ...]:
+    return (*_class_identity(cls),
+            tuple(sorted((k, repr(v)) for k, v in cls.columns.items())),
+            tuple(_relationship_fingerprint(rel) for rel in cls.relationships.values()),
+            tuple(sorted(cls.indexed_names)), cls.table_args_opaque,
+            tuple(sorted(cls.other_members)))
+
+
+def _class_identity(cls: MappedClass) -> tuple[object, ...]:
+    """What decides whether and how the class is mapped, apart from its members."""
+    return cls.name, cls.bases, cls.tablename, cls.abstract, cls.declarative_root
+
+
+def _relationship_fingerprint(rel: Relationship | None) -> tuple[object, ...] | None:
+    if rel is None:
+        return None
+    backref = rel.backref
+    return (rel.attribute, rel.target, rel.target_module, rel.lazy, rel.uselist,
+            rel.secondary, rel.remote_side, rel.inverse,
+            None if backref is None else (backref.attribute, backref.lazy, backref.uselist))
+
+
+def _module_fingerprint(facts: FileModels) -> tuple[object, ...]:
+    """The file's facts outside its classes: bases, aliases, module-level indexes, imports."""
+    return (tuple(sorted(facts.roots)), tuple(sorted(facts.aliases.items())),
             tuple(sorted((k, tuple(sorted(v))) for k, v in facts.module_indexes.items())),
             tuple(sorted(facts.imports.items())))
+
+
+def changed_words(old: FileModels | None, new: FileModels | None) -> set[str]:
+    """The names whose ORM meaning differs between two versions of a file's facts.
+
+    A file that mentions none of them gets the same findings from either
+    version: rules reach models only through class names and attribute
+    names written in the file. Every name of a changed class counts, since
+    its subclasses elsewhere inherit all of them.
+    """
+    before = old.classes if old is not None else {}
+    after = new.classes if new is not None else {}
+    words: set[str] = set()
+    for name in before.keys() | after.keys():
+        was, now = before.get(name), after.get(name)
+        if was is None or now is None or _class_fingerprint(was) != _class_fingerprint(now):
+            words |= _class_difference(was, now)
+    if _module_fingerprint(old or FileModels("")) != _module_fingerprint(new or FileModels("")):
+        for facts in (old, new):
+            if facts is None:
+                continue  # the file had no facts on this side
+            words |= facts.roots | set(facts.aliases) | set(facts.aliases.values())
+            words |= set(facts.module_indexes).union(*facts.module_indexes.values())
+            for cls in facts.classes.values():
+                words |= _class_words(cls)  # bases may now resolve elsewhere
+    return words
+
+
+def _class_difference(was: MappedClass | None, now: MappedClass | None) -> set[str]:
+    """The members that differ; everything, class name included, when the class itself does."""
+    if was is None or now is None or _class_identity(was) != _class_identity(now):
+        return {word for cls in (was, now) if cls is not None for word in _class_words(cls)}
+    words = set(was.indexed_names ^ now.indexed_names) | (was.other_members ^ now.other_members)
+    for name in was.columns.keys() | now.columns.keys():
+        if repr(was.columns.get(name)) != repr(now.columns.get(name)):
+            words.add(name)
+    for name in was.relationships.keys() | now.relationships.keys():
+        pair = (was.relationships.get(name), now.relationships.get(name))
+        if _relationship_fingerprint(pair[0]) != _relationship_fingerprint(pair[1]):
+            words.add(name)
+            words.update(rel.backref.attribute for rel in pair
+                         if rel is not None and rel.backref is not None)
+    if was.table_args_opaque != now.table_args_opaque:
+        words |= set(was.columns) | set(now.columns)  # which columns are indexed is unknown now
+    return words
+
+
+def _class_words(cls: MappedClass) -> set[str]:
+    words = {cls.name, *cls.columns, *cls.relationships, *cls.indexed_names, *cls.other_members}
+    words.update(rel.backref.attribute for rel in cls.relationships.values()
+                 if rel.backref is not None)
+    if cls.tablename:
+        words.add(cls.tablename)
+    return words
 
 
 # -- reading one file -------------------------------------------------------------

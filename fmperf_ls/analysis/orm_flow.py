@@ -44,7 +44,8 @@ _SINGLE = {"first", "one", "one_or_none", "get", "get_or_404", "first_or_404", "
            "scalar_one", "scalar_one_or_none", "scalar"}
 """Methods that give one object (or None) of the statement's class."""
 _ITERABLE_ENDS = {"scalars", "unique", "all", "yield_per", "partitions"}
-_SESSION_EXECUTE = {"execute", "scalars", "scalar", "get", "get_one"}
+SESSION_EXECUTE = {"execute", "scalars", "scalar", "get", "get_one"}
+"""Methods of a session that send SQL."""
 _ELEMENT_WRAPPERS = {"list", "sorted", "reversed", "tuple", "set", "frozenset", "iter"}
 _CONTAINERS = {"list", "List", "Sequence", "Iterable", "Iterator", "Collection", "tuple",
                "Tuple", "set", "Set", "frozenset", "MutableSequence", "Generator",
@@ -316,7 +317,7 @@ class OrmFlow:
             if not (_is_attribute(trailer) and _is_call(call)):
                 continue
             method = _attribute_name(trailer)
-            if method in _SESSION_EXECUTE and self._is_session(children[:index]):
+            if method in SESSION_EXECUTE and self._is_session(children[:index]):
                 return index + 1 if self._reads_rows(method, call) else None
             if method in EXECUTING and _query_start(children[:index]) is not None:
                 return index + 1

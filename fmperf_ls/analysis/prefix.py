@@ -12,6 +12,7 @@ pairwise computation, which no running total replaces, so they are left alone.
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from fmperf_ls.analysis.scopes import Loop, definitions_before, loops_around
 from fmperf_ls.analysis.source import inner_nodes
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 logger = logging.getLogger(__name__)
@@ -356,3 +358,122 @@ def _number(text: str) -> float:
         return float(text.replace("_", ""))
     except ValueError:
         return float("inf")  # hex or complex literals: not a small loop we can vouch for
+
+
+# -- the gate: what an `ast` outline must hold for a prefix to be found ----------
+
+
+def may_hold_prefix(outline: Outline, pyomo: bool) -> bool:
+    """Whether some prefix bound's `j` is the target of an index loop around it, or (in a
+    Pyomo file) a function parameter: the two owners `_index_owner` accepts."""
+    bounds = list(_ast_prefix_bounds(outline))
+    if not bounds:
+        return False  # no `range(j + 1)` iterated and no `x[:j]` consumed
+    parameters = _ast_parameters(outline) if pyomo else frozenset()
+    loops = _ast_index_loops(outline, pyomo)
+    for node, index in bounds:
+        if index in parameters:
+            return True
+        line = node.lineno
+        if any(index in names and start <= line <= end for names, start, end in loops):
+            return True
+    return False
+
+
+def _ast_prefix_bounds(outline: Outline) -> Iterator[tuple[ast.expr, str]]:
+    """(node, `j`) for `range(j + 1)` iterated and for `x[:j + 1]` consumed whole."""
+    ranges = [(call, index) for call in outline.nodes(ast.Call)
+              if isinstance(call.func, ast.Name) and call.func.id == "range"
+              and (index := _ast_range_bound(call)) is not None]
+    slices = [(subscript, index) for subscript in outline.nodes(ast.Subscript)
+              if (index := _ast_slice_bound(subscript.slice)) is not None]
+    if not ranges and not slices:
+        return  # no bound of the shape at all
+    iterated = {id(node.iter) for node in outline.nodes(ast.For, ast.AsyncFor, ast.comprehension)}
+    yield from ((call, index) for call, index in ranges if id(call) in iterated)
+    if slices:
+        consumed = iterated | _ast_reduced(outline)
+        yield from ((node, index) for node, index in slices if id(node) in consumed)
+
+
+def _ast_range_bound(call: ast.Call) -> str | None:
+    if call.keywords or not 1 <= len(call.args) <= 2:
+        return None  # not `range(j + 1)` nor `range(0, j + 1)`
+    if len(call.args) == 2 and not _ast_is_zero(call.args[0]):
+        return None  # a start other than 0: not a prefix
+    return _ast_upper(call.args[-1])
+
+
+def _ast_slice_bound(node: ast.expr) -> str | None:
+    if not isinstance(node, ast.Slice) or node.upper is None:
+        return None  # an index, or a slice without an end
+    if node.lower is not None and not _ast_is_zero(node.lower):
+        return None  # `x[i:j]`: not from the start
+    return _ast_upper(node.upper)
+
+
+def _ast_is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0
+
+
+def _ast_upper(node: ast.expr) -> str | None:
+    """`j` for `j`, `j + 1` and `1 + j`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, ast.Add):
+        return None  # not `j + 1`
+    for name, one in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(name, ast.Name) and isinstance(one, ast.Constant) and one.value == 1:
+            return name.id
+    return None
+
+
+def _ast_reduced(outline: Outline) -> set[int]:
+    """ids of the expressions a reducer takes whole: `sum(x)`, `x.sum()`."""
+    reduced: set[int] = set()
+    for call in outline.nodes(ast.Call):
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _REDUCING_METHODS:
+            reduced.add(id(func.value))
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name in REDUCERS:
+            reduced.update(id(argument) for argument in call.args)
+    return reduced
+
+
+def _ast_parameters(outline: Outline) -> frozenset[str]:
+    """Every parameter name of every function and lambda."""
+    names = set()
+    for function in outline.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda):
+        arguments = function.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            names.add(argument.arg)
+    return frozenset(names)
+
+
+def _ast_index_loops(outline: Outline, pyomo: bool) -> list[tuple[set[str], int, int]]:
+    """(target names, first line, last line) of loops over `range`, `enumerate` or (in a
+    Pyomo file) a dotted index set; only those can own a prefix's `j`."""
+    loops = []
+    for loop in outline.nodes(ast.For, ast.AsyncFor):
+        if _ast_index_iterable(loop.iter, pyomo):
+            loops.append((_ast_target_names(loop.target), loop.lineno, loop.end_lineno or 0))
+    comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    for display in outline.nodes(*comprehensions):
+        names = set()
+        for clause in display.generators:
+            if _ast_index_iterable(clause.iter, pyomo):
+                names |= _ast_target_names(clause.target)
+        if names:
+            loops.append((names, display.lineno, display.end_lineno or 0))
+    return loops
+
+
+def _ast_index_iterable(node: ast.expr, pyomo: bool) -> bool:
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in ("range", "enumerate")
+    return pyomo and isinstance(node, ast.Attribute)
+
+
+def _ast_target_names(target: ast.expr) -> set[str]:
+    return {node.id for node in ast.walk(target) if isinstance(node, ast.Name)}

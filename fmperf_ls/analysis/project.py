@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fmperf_ls.analysis.index_cache import IndexCache, content_key
-from fmperf_ls.analysis.models import FileModels, ModelIndex, could_define_models, read_models
+from fmperf_ls.analysis.models import (
+    FileModels,
+    ModelIndex,
+    could_define_models,
+    may_hold_model_facts,
+    read_models,
+)
+from fmperf_ls.analysis.outline import outline_of
 from fmperf_ls.analysis.source import SourceFile
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,14 @@ class _Seen:
     text_hash: int
     key: str | None
     """The content key of the facts in the index; None when the prefilter skipped it."""
+
+
+def _may_hold_facts(text: str, path: str, source: SourceFile | None) -> bool:
+    """The `ast` test of `may_hold_model_facts`; a text `ast` cannot read goes to parso."""
+    if source is not None and source.parsed:
+        return True  # the tree is there already: reading it costs less than compiling
+    outline = source.outline if source is not None else outline_of(text, path)
+    return outline is None or may_hold_model_facts(outline)
 
 
 class ProjectIndex:
@@ -91,7 +106,8 @@ class ProjectIndex:
         text_hash = hash(text)
         if seen is not None and seen.text_hash == text_hash and (seen.key or not force):
             return False  # the same text as last time, already indexed as it should be
-        wanted = force or could_define_models(text) or self.is_model_module(path)
+        forced = force or self.is_model_module(path)
+        wanted = forced or could_define_models(text)
         if not wanted:
             self._seen[path] = _Seen(text_hash, None)
             return self.models.remove_file(path)
@@ -99,18 +115,27 @@ class ProjectIndex:
         self._seen[path] = _Seen(text_hash, key)
         if seen is not None and seen.key is not None and seen.key != key:
             self._forget(seen.key)
-        facts = self._facts(path, text, source, key)
+        facts = self._facts(path, text, source, key, forced)
         if facts is None:
             return self.models.remove_file(path)
         return self.models.update_facts(path, facts)
 
     def _facts(self, path: str, text: str, source: SourceFile | None,
-               key: str) -> FileModels | None:
-        """The facts of the text: from the cache when it knows them, else parsed."""
+               key: str, forced: bool) -> FileModels | None:
+        """The facts of the text: from the cache when it knows them, else parsed.
+
+        A text whose `ast` shows nothing the reader looks for has no facts and
+        is not parsed; a forced module is parsed anyway (a module of aliases).
+        """
         if self._cache is not None:
             cached = self._cache.get(key, path)
             if cached is not None:
                 return cached
+        if not forced and not _may_hold_facts(text, path, source):
+            facts = FileModels(path)
+            if self._cache is not None:
+                self._cache.put(key, facts)
+            return facts
         try:
             parsed = source if source is not None else SourceFile(text, path)
             facts = read_models(path, parsed)

@@ -12,6 +12,7 @@ imported modules and UPPER_CASE constants. Anything else is impure.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import logging
 from typing import TYPE_CHECKING
@@ -27,11 +28,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_PURE_MODULES = ("math", "statistics", "operator", "bisect", "heapq.nlargest")
+PURE_MODULES = ("math", "statistics", "operator", "bisect", "heapq.nlargest")
 _FORBIDDEN = ("global_stmt", "nonlocal_stmt", "yield_expr", "del_stmt", "import_name",
               "import_from", "funcdef", "classdef", "with_stmt")
 _FRESH_CALLS = frozenset({"list", "dict", "set", "sorted", "tuple", "frozenset"})
-_COSTLY_BUILTINS = frozenset({"sorted", "sum", "min", "max", "set", "frozenset", "any", "all"})
+COSTLY_BUILTINS = frozenset({"sorted", "sum", "min", "max", "set", "frozenset", "any", "all"})
 _MAX_DEPTH = 4
 
 
@@ -56,7 +57,7 @@ class Purity:
                 return True
             if node.type != "name" or not _is_called(node):
                 continue
-            if node.value in _COSTLY_BUILTINS:  # type: ignore[attr-defined]
+            if node.value in COSTLY_BUILTINS:  # type: ignore[attr-defined]
                 return True
             helper = function_named(node) if depth < _MAX_DEPTH else None  # type: ignore
             if helper is not None and helper is not function and self.is_costly(helper,
@@ -99,7 +100,7 @@ class Purity:
                     return False
                 continue
             qualified = self.ctx.imports.qualified(chain_prefix(chain, index)) or ""
-            if qualified.startswith(_PURE_MODULES):
+            if qualified.startswith(PURE_MODULES):
                 continue
             method = children[index - 1].children[1].value if children[index - 1].type == (
                 "trailer") and children[index - 1].children[0].value == "." else None
@@ -128,7 +129,7 @@ class Purity:
             return True
         qualified = self.ctx.imports.resolve(value)
         if qualified is not None:
-            return qualified.startswith(_PURE_MODULES)
+            return qualified.startswith(PURE_MODULES)
         return function_named(name) is not None  # type: ignore[arg-type]
 
 
@@ -196,3 +197,120 @@ def _stores_ok(statement: NodeOrLeaf, fresh: set[str]) -> bool:
         if target.type in ("atom_expr", "power") and root_name(target) not in fresh:
             return False
     return True
+
+
+# -- from `ast`: what certainly makes a function impure, for the rules' gates -------
+
+_IMPURE_NODES = (ast.Global, ast.Nonlocal, ast.YieldFrom, ast.Delete, ast.Import, ast.ImportFrom,
+                 ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.AsyncWith,
+                 ast.Await)
+
+
+def may_be_pure(ctx: Context, function: ast.FunctionDef, defined: set[str]) -> bool:
+    """False when `Purity` would certainly reject the def, judged from its `ast` alone.
+
+    `defined` holds the names of every def of the file. Only what `_check`
+    rejects outright counts: a forbidden statement, a call of a local or of a
+    name that is neither a pure builtin nor a def, a mutating method of an
+    object the body did not bind, a store into such an object, a free name
+    that is no builtin, constant, pure module or def.
+    """
+    nodes = [node for statement in function.body for node in ast.walk(statement)]
+    bound = _ast_bound(nodes)
+    local = bound | _ast_parameters([function.args], nodes)
+    for node in nodes:
+        if isinstance(node, _IMPURE_NODES) or isinstance(node, ast.Yield) and (
+            node.value is not None
+        ):
+            return False
+        if isinstance(node, ast.Call) and _ast_impure_call(ctx, node, local, bound, defined):
+            return False
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and any(
+            _ast_foreign_store(target, bound) for target in _ast_targets(node)
+        ):
+            return False
+        if isinstance(node, ast.Name) and _ast_foreign_name(ctx, node, local, defined):
+            return False
+    return True
+
+
+def _ast_bound(nodes: list[ast.AST]) -> set[str]:
+    """Every name the body binds (assignment, loop, with, except, match): the only names
+    that can hold an object the function built itself."""
+    bound: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            bound.add(node.rest)
+    return bound
+
+
+def _ast_parameters(arguments: list[ast.arguments], nodes: list[ast.AST]) -> set[str]:
+    """The function's parameters and those of the lambdas in its body."""
+    every = arguments + [node.args for node in nodes if isinstance(node, ast.Lambda)]
+    names: set[str] = set()
+    for each in every:
+        listed = [*each.posonlyargs, *each.args, *each.kwonlyargs, each.vararg, each.kwarg]
+        names.update(argument.arg for argument in listed if argument is not None)
+    return names
+
+
+def _ast_root(node: ast.expr) -> str | None:
+    """The first name of a chain: `x` for `x.a[0].b()`."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _ast_qualified(ctx: Context, node: ast.expr) -> str:
+    """`math.sqrt` for `m.sqrt` after `import math as m`; "" unless an imported dotted name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    head = ctx.imports.resolve(node.id) if isinstance(node, ast.Name) else None
+    return ".".join([head, *reversed(parts)]) if head else ""
+
+
+def _ast_impure_call(ctx: Context, call: ast.Call, local: set[str], bound: set[str],
+                     defined: set[str]) -> bool:
+    func = call.func
+    if isinstance(func, ast.Name):
+        if func.id in local:
+            return True  # a parameter or a local called: anything could run
+        known = func.id in PURE_BUILTINS and ctx.imports.resolve(func.id) is None
+        return not known and func.id not in defined
+    if not isinstance(func, ast.Attribute) or func.attr in NON_MUTATING_METHODS:
+        return False  # `f(x)(y)`, `a[0](x)`, or a method that leaves its receiver alone
+    if _ast_qualified(ctx, func).startswith(PURE_MODULES):
+        return False  # `math.sqrt(...)`
+    root = _ast_root(func)
+    return root is not None and root not in bound  # a method of an object it did not bind
+
+
+def _ast_targets(statement: ast.Assign | ast.AugAssign | ast.AnnAssign) -> list[ast.expr]:
+    return statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+
+
+def _ast_foreign_store(target: ast.expr, bound: set[str]) -> bool:
+    """`param.x = ...` or `CONFIG[k] = ...`: a store into an object the body did not bind."""
+    if not isinstance(target, (ast.Attribute, ast.Subscript)):
+        return False  # a plain name or a tuple of targets
+    root = _ast_root(target)
+    return root is not None and root not in bound
+
+
+def _ast_foreign_name(ctx: Context, name: ast.Name, local: set[str], defined: set[str]) -> bool:
+    """A free name that is no builtin, UPPER_CASE constant, pure module or def of the file."""
+    value = name.id
+    if value in local or value.isupper() or hasattr(builtins, value):
+        return False  # a local, a constant or (perhaps) a builtin
+    qualified = ctx.imports.resolve(value)
+    if qualified is not None:
+        return not qualified.startswith(PURE_MODULES)
+    return value not in defined

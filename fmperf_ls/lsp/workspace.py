@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -231,6 +232,32 @@ class Session:
         if self.client.pulls and self.ready:
             self.client.refresh()
 
+    def _recheck_dependents(self, words: set[str], edited: str | None = None) -> None:
+        """Models changed: check again the open documents that mention a changed name.
+
+        The others keep their result under the new generation: findings reach
+        models only through names written in the file (see
+        `models.changed_words`). `edited`, the model document whose own
+        check saw the change, needs no second check.
+        """
+        self.generation += 1
+        alternatives = "|".join(map(re.escape, sorted(words)))
+        mentions = re.compile(rf"\b(?:{alternatives})\b")
+        again = []
+        for document in self.documents.values():
+            if document.uri == edited:
+                continue  # its fresh result is stored under the new generation by the caller
+            if mentions.search(document.text):
+                again.append(document.path)
+                self._schedule(document, 0)
+            elif document.result is not None and document.result.version == document.version:
+                document.result = replace(document.result, generation=self.generation)
+        logger.info("models changed (%s); checking %d of %d open files again",
+                    ", ".join(sorted(words)[:8]) or "nothing named", len(again),
+                    len(self.documents))
+        if self.client.pulls and self.ready:
+            self.client.refresh()
+
     # -- documents --------------------------------------------------------------
 
     def open(self, uri: str, text: str, version: int, language: str) -> None:
@@ -284,7 +311,7 @@ class Session:
     async def _analyze(self, document: Document, version: int, text: str, generation: int) -> None:
         engine = self.fast_engine
         try:
-            result, models_changed = await self.fast.run(
+            result, changed_words = await self.fast.run(
                 DOCUMENT, self._first_pass, engine, document, version, text, generation
             )
         except Exception:  # a bug here must cost one result, not the server
@@ -292,30 +319,34 @@ class Session:
             return  # the previous diagnostics stay until the next edit
         if result is None:
             return  # the text changed while this pass waited: the newer pass decides
-        if models_changed and generation == self.generation:
-            logger.info("models changed in %s; checking open files again", document.path)
-            self._recheck_all()
+        if changed_words and generation == self.generation:
+            self._recheck_dependents(changed_words, document.uri)
             result = replace(result, generation=self.generation)
         if self._store(document.uri, result) and result.needs_jedi:
             self._spawn(self._second_pass(document.uri, result))
 
     def _first_pass(
         self, engine: Engine, document: Document, version: int, text: str, generation: int
-    ) -> tuple[Result | None, bool]:
-        """Runs on the fast worker: index update, then a check without jedi."""
+    ) -> tuple[Result | None, set[str]]:
+        """Runs on the fast worker: index update, then a check without jedi.
+
+        Also returns the names whose ORM meaning the update changed, taken
+        here because only this thread touches the index.
+        """
         if document.version != version:
-            return None, False  # typed over while queued: checking it would be wasted
+            return None, set()  # typed over while queued: checking it would be wasted
         source = DocumentSource(text, document.path, version, document.uri)
         if not document.python:
-            return Result(version, generation, source, (), []), False
+            return Result(version, generation, source, (), []), set()
         lines = text.count("\n") + 1
         if lines > MAX_LINES:
             if (document.path, "size") not in self._failures_seen:
                 self._failures_seen.add((document.path, "size"))
                 logger.warning("%s has %s lines (over %s): not checked", document.path, lines,
                                MAX_LINES)
-            return Result(version, generation, source, (), []), False
+            return Result(version, generation, source, (), []), set()
         changed = self.project.update(document.path, text)  # the index keeps its own tree
+        words = self.project.models.take_changed_words() if changed else set()
         self._probe.asked = False
         report = engine.check(source)
         self._log_failures(report)
@@ -323,7 +354,7 @@ class Session:
         result = Result(
             version, generation, source, tuple(report.findings), diagnostics, self._probe.asked
         )
-        return result, changed
+        return result, words
 
     async def _second_pass(self, uri: str, first: Result) -> None:
         """The check again with jedi, once the user pauses; published only if it differs."""
@@ -421,7 +452,7 @@ class Session:
         changed = False
         for start in range(0, len(files), INDEX_CHUNK):
             chunk = files[start : start + INDEX_CHUNK]
-            changed |= await self.fast.run(INDEX, self._index_chunk, chunk)
+            changed |= bool(await self.fast.run(INDEX, self._index_chunk, chunk))
             report(min(start + INDEX_CHUNK, len(files)), len(files))
         if changed:
             self._recheck_all()
@@ -433,7 +464,8 @@ class Session:
         self._listed = True
         return files
 
-    def _index_chunk(self, paths: Iterable[str]) -> bool:
+    def _index_chunk(self, paths: Iterable[str]) -> set[str]:
+        """Index files from disk on the fast worker; the names whose meaning changed."""
         changed = False
         open_paths = {document.path for document in list(self.documents.values())}
         for path in paths:
@@ -444,11 +476,12 @@ class Session:
                 changed |= self.project.remove(path)
             else:
                 changed |= self.project.update(path, text)
-        return changed
+        return self.project.models.take_changed_words() if changed else set()
 
     async def _reindex(self, paths: list[str]) -> None:
-        if await self.fast.run(INDEX, self._index_chunk, paths):
-            self._recheck_all()
+        words = await self.fast.run(INDEX, self._index_chunk, paths)
+        if words:
+            self._recheck_dependents(words)
 
     async def files_changed(self, changes: list[types.FileEvent]) -> None:
         """workspace/didChangeWatchedFiles: models on disk and pyproject.toml."""

@@ -10,6 +10,7 @@ result: nothing the hoisted work reads may change inside the loop.
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -23,8 +24,8 @@ from fmperf_ls.analysis.invariance import (
     loop_region,
     statement_of,
 )
-from fmperf_ls.analysis.prefix import Prefix, prefixes
-from fmperf_ls.analysis.pyomo import PyomoRule, component_kinds
+from fmperf_ls.analysis.prefix import Prefix, may_hold_prefix, prefixes
+from fmperf_ls.analysis.pyomo import PyomoRule, component_kinds, uses_pyomo
 from fmperf_ls.analysis.scopes import is_inside, scope_of
 from fmperf_ls.analysis.source import Range, inner_nodes
 from fmperf_ls.fixes import import_edit
@@ -42,6 +43,7 @@ from fmperf_ls.rules.base import (
 )
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 logger = logging.getLogger(__name__)
@@ -318,6 +320,11 @@ class PrefixPerIndex(Rule):
             note="j is a plain argument, not an index; a loop of four items is cheap",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A prefix bound iterated or reduced whose `j` is an index loop's target around it,
+        or a function parameter in a Pyomo file (a rule's index)."""
+        return may_hold_prefix(outline, uses_pyomo(ctx))
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for prefix in prefixes(ctx):
@@ -622,6 +629,16 @@ class QuadraticJoin(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A `for` right inside a `for`, or a second `for` clause, filtered by an `if` with an
+        `==` between the two targets, over a collection held by a name."""
+        loops: list[ast.For | ast.AsyncFor] = [*outline.nodes(ast.For),
+                                               *outline.nodes(ast.AsyncFor)]
+        if any(_ast_statement_join(loop) for loop in loops):
+            return True
+        displays = outline.nodes(ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        return any(_ast_comprehension_join(display) for display in displays)
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for statement in ctx.source.nodes("for_stmt"):
             found = _statement_join(statement)
@@ -924,6 +941,20 @@ class LoopInvariantWork(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A hoistable builtin or pure library call over plain names within a loop that does
+        not rebind them as its target, not followed by more trailers; a fresh list or set
+        only where `in` or a loop consumes it."""
+        candidates = [(call, kind) for call in outline.in_loop_nodes(ast.Call)
+                      if (kind := _ast_hoistable_kind(ctx, call)) is not None
+                      and not _ast_rebound_by_loop(outline, call)]
+        if not candidates:
+            return False  # no pure whole-collection call in a loop
+        consumed = _ast_consumed_at_once(outline)
+        trailed = _ast_trailed(outline)
+        return any(id(call) not in trailed and (kind == "value" or id(call) in consumed)
+                   for call, kind in candidates)
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for chain in ctx.source.nodes("atom_expr", "power"):
             found = _invariant_call(ctx, chain)
@@ -1187,6 +1218,13 @@ class ListMembershipInLoop(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """`x in name` within a loop (not a `while` test) where `name` is assigned a list
+        comprehension, a long list display, `list(...)` or `sorted(...)`, or is a parameter
+        annotated as a list."""
+        names = _ast_tested_names(outline)
+        return bool(names) and _ast_list_bound(outline, names)
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for comparison in ctx.source.nodes("comparison"):
             found = _list_membership(ctx, comparison)
@@ -1280,3 +1318,227 @@ def _makes_list(ctx: Context, value: NodeOrLeaf) -> bool:
     ):
         return ctx.imports.resolve(value.children[0].value) is None  # type: ignore[attr-defined]
     return False
+
+
+# -- gates: the same shapes read from an `ast` outline, generously -------------------
+
+_LITERAL_DISPLAYS = (ast.List, ast.Set, ast.Dict)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _ast_statement_join(outer: ast.For | ast.AsyncFor) -> bool:
+    """A `for` directly in the body whose whole body is one `if` with an `==` join."""
+    if _ast_is_literal(outer.iter):
+        return False  # a literal outer collection is small
+    outer_names = _ast_names(outer.target)
+    for inner in outer.body:
+        if not isinstance(inner, ast.For) or inner.orelse:
+            continue  # not a plain nested `for` (an `async for`, a `for ... else`)
+        if len(inner.body) != 1 or not isinstance(inner.body[0], ast.If):
+            continue  # other per-pair work
+        branch = inner.body[0]
+        if not branch.orelse and _ast_join(outer_names, inner, branch.test):
+            return True
+    return False
+
+
+def _ast_comprehension_join(display: ast.expr) -> bool:
+    """`for a in A for b in B if a.k == b.k`: two adjacent clauses, the test on the second."""
+    clauses = display.generators  # type: ignore[attr-defined]
+    for outer, inner in zip(clauses, clauses[1:], strict=False):
+        if outer.ifs or inner.is_async or not inner.ifs or _ast_is_literal(outer.iter):
+            continue  # a test between the clauses, an async inner clause, no test, a literal
+        if _ast_join(_ast_names(outer.target), inner, inner.ifs[0]):
+            return True
+    return False
+
+
+def _ast_join(outer_names: set[str], inner, test: ast.expr) -> bool:
+    """The inner collection is held by a name free of the outer targets, and the test has an
+    `==` with outer targets on one side and inner targets on the other."""
+    collection = _ast_dotted_root(inner.iter)
+    if collection is None or collection in outer_names:
+        return False  # a call, an expression, or a collection of the outer element
+    inner_names = _ast_names(inner.target)
+    for left, right in _ast_equalities(test):
+        left_names, right_names = _ast_names(left), _ast_names(right)
+        if left_names & outer_names and right_names & inner_names:
+            return True
+        if right_names & outer_names and left_names & inner_names:
+            return True
+    return False
+
+
+def _ast_equalities(test: ast.expr) -> Iterator[tuple[ast.expr, ast.expr]]:
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        yield test.left, test.comparators[0]
+    elif isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        for part in test.values:
+            yield from _ast_equalities(part)
+
+
+def _ast_is_literal(node: ast.expr) -> bool:
+    """List, set and dict displays and strings (a tuple may be unparenthesised: not here)."""
+    return isinstance(node, _LITERAL_DISPLAYS) or isinstance(node, ast.Constant) and isinstance(
+        node.value, (str, bytes))
+
+
+def _ast_names(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+
+
+def _ast_dotted_root(node: ast.expr) -> str | None:
+    """`a` for `a` and `a.b.c`; None for anything else."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _ast_plain(node: ast.expr) -> bool:
+    """Names, dotted names and literals, as `_plain` judges them (a little more generously)."""
+    return isinstance(node, ast.Constant) or _ast_dotted_root(node) is not None
+
+
+def _ast_plain_call(call: ast.Call) -> bool:
+    """Every argument plain; no `*args` and no `**kwargs`."""
+    return all(_ast_plain(value) for value in call.args) and all(
+        keyword.arg is not None and _ast_plain(keyword.value) for keyword in call.keywords)
+
+
+def _ast_hoistable_kind(ctx: Context, call: ast.Call) -> str | None:
+    """"value" or "mutable" for `sorted(xs)` or `np.mean(xs)` over plain names, else None."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        if ctx.imports.resolve(func.id) is not None:
+            return None  # the builtin's name is imported as something else
+        kind = _HOISTABLE_BUILTINS.get(func.id)
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        module = ctx.imports.resolve(func.value.id)
+        kind = _HOISTABLE_LIBRARY.get(f"{module}.{func.attr}") if module else None
+    else:
+        return None  # neither `f(...)` nor `module.f(...)`
+    values = [*call.args, *(keyword.value for keyword in call.keywords)]
+    if kind is None or not values or not _ast_plain_call(call):
+        return None  # not hoistable, or arguments that compute
+    if not any(_ast_dotted_root(value) is not None for value in values):
+        return None  # reads no name: nothing that could change
+    return kind
+
+
+def _ast_consumed_at_once(outline: Outline) -> set[int]:
+    """ids of right operands of a lone `in`/`not in` and of the iterables of loops."""
+    consumed = {id(loop.iter) for loop in outline.nodes(ast.For, ast.AsyncFor, ast.comprehension)}
+    for comparison in outline.nodes(ast.Compare):
+        if len(comparison.ops) == 1 and isinstance(comparison.ops[0], (ast.In, ast.NotIn)):
+            consumed.add(id(comparison.comparators[0]))
+    return consumed
+
+
+def _ast_trailed(outline: Outline) -> set[int]:
+    """ids of expressions followed by an attribute, an index or a call: `f(x)` in `f(x).y`."""
+    trailed = {id(node.value) for node in outline.nodes(ast.Attribute, ast.Subscript)}
+    trailed.update(id(call.func) for call in outline.nodes(ast.Call))
+    return trailed
+
+
+def _ast_tested_names(outline: Outline) -> set[str]:
+    """Names tested with a lone `in`/`not in` within a loop, `while` tests excluded."""
+    while_tests = {id(loop.test) for loop in outline.nodes(ast.While)}
+    names = set()
+    for comparison in outline.in_loop_nodes(ast.Compare):
+        items = comparison.comparators[0]
+        if len(comparison.ops) != 1 or not isinstance(comparison.ops[0], (ast.In, ast.NotIn)):
+            continue  # a chained comparison, or no membership test
+        if isinstance(items, ast.Name) and id(comparison) not in while_tests:
+            names.add(items.id)
+    return names
+
+
+def _ast_list_bound(outline: Outline, names: set[str]) -> bool:
+    """Whether one of the names is assigned something that makes a list, or is a parameter
+    annotated as one."""
+    for statement in outline.nodes(ast.Assign):
+        target = statement.targets[0]
+        if len(statement.targets) == 1 and isinstance(target, ast.Name) and (
+            target.id in names and _ast_makes_list(statement.value)
+        ):
+            return True
+    functions = outline.nodes(ast.FunctionDef, ast.AsyncFunctionDef)
+    return any(_ast_list_parameter(function.args, names) for function in functions)
+
+
+def _ast_makes_list(value: ast.expr) -> bool:
+    if isinstance(value, ast.ListComp):
+        return True
+    if isinstance(value, ast.List):
+        return len(value.elts) > _SMALL_LITERAL
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and (
+        value.func.id in ("list", "sorted"))
+
+
+def _ast_list_parameter(arguments: ast.arguments, names: set[str]) -> bool:
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+             arguments.vararg, arguments.kwarg]
+    for argument in every:
+        if argument is None or argument.arg not in names or argument.annotation is None:
+            continue  # not one of the tested names, or not annotated
+        if ast.unparse(argument.annotation).split("[")[0] in ("list", "List", "typing.List"):
+            return True
+    return False
+
+
+def _ast_reads(call: ast.Call) -> set[str]:
+    """Root names of a call's arguments: what must stay unchanged for it to be hoisted."""
+    values = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return {root for value in values if (root := _ast_dotted_root(value)) is not None}
+
+
+def _ast_rebound_by_loop(outline: Outline, call: ast.Call) -> bool:
+    """Whether the loop right around the call binds one of its argument names as a target:
+    `f(x)` in `for x in xs:` changes every iteration, so no loop can hoist it.
+
+    Only a call in a loop's body (a comprehension's element or condition) is judged; one
+    in a header or an `else` is left to the parso analysis.
+    """
+    innermost = None
+    for loop in outline.nodes(*LOOP_NODES):
+        part = _ast_loop_part(loop, call)
+        if part is None:
+            continue  # not within this loop
+        if part == "header":
+            return False  # a header or an `else`: which loop is around it is not clear here
+        if innermost is None or _ast_inside(loop, innermost):
+            innermost = loop
+    return innermost is not None and bool(_ast_loop_targets(innermost) & _ast_reads(call))
+
+
+LOOP_NODES: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.While, *_COMPREHENSIONS)
+
+
+def _ast_loop_part(loop: ast.AST, node: ast.AST) -> str | None:
+    """"body" when the node runs per iteration, "header" for elsewhere in the loop."""
+    if not _ast_inside(node, loop):
+        return None
+    if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+        parts: list[ast.AST] = list(loop.body)
+    elif isinstance(loop, ast.DictComp):
+        parts = [loop.key, loop.value]
+    else:
+        parts = [loop.elt]  # type: ignore[attr-defined]
+    parts += [test for clause in getattr(loop, "generators", ()) for test in clause.ifs]
+    return "body" if any(_ast_inside(node, part) for part in parts) else "header"
+
+
+def _ast_loop_targets(loop: ast.AST) -> set[str]:
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return _ast_names(loop.target)
+    clauses = getattr(loop, "generators", ())
+    return {name for clause in clauses for name in _ast_names(clause.target)}
+
+
+def _ast_inside(node: ast.AST, holder: ast.AST) -> bool:
+    """Whether the node's source range lies within the holder's."""
+    start = (node.lineno, node.col_offset)  # type: ignore[attr-defined]
+    end = (node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+    return (holder.lineno, holder.col_offset) <= start and end <= (  # type: ignore[attr-defined]
+        holder.end_lineno, holder.end_col_offset)  # type: ignore[attr-defined]

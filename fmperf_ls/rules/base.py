@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from fmperf_ls.analysis.source import Range
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 
@@ -141,6 +142,15 @@ class Rule:
 
     def applies_to(self, text: str) -> bool:
         return not self.prefilter or any(word in text for word in self.prefilter)
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """Whether the file may hold a finding, judged from its `ast` outline alone.
+
+        Asked only of files nobody has parsed yet, so that a file holding
+        nothing the rule starts from is never parsed. It must be a necessary
+        condition: when it says no, `check` would have found nothing.
+        """
+        return True
 
     def check(self, ctx: Context) -> Iterable[Finding]:
         raise NotImplementedError

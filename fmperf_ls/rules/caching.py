@@ -10,6 +10,7 @@ the reader.
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from parso.tree import BaseNode, NodeOrLeaf
 
 from fmperf_ls.analysis.infer import Kind
 from fmperf_ls.analysis.invariance import hoisting_loop, names_read
-from fmperf_ls.analysis.purity import Purity
+from fmperf_ls.analysis.purity import COSTLY_BUILTINS, Purity, may_be_pure
 from fmperf_ls.analysis.pyomo import call_arguments, function_named
 from fmperf_ls.analysis.scopes import is_inside, loops_around
 from fmperf_ls.analysis.source import Range, inner_nodes
@@ -38,6 +39,7 @@ from fmperf_ls.rules.base import (
 )
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 logger = logging.getLogger(__name__)
@@ -213,6 +215,19 @@ class ExpensiveProperty(Rule):
             note="a property with a setter; read once",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A class-level def decorated only with `@property` whose body may query or build
+        frames, read through `self.<name>` elsewhere in the class twice or in a loop."""
+        reads: dict[str, list[ast.Attribute]] | None = None
+        for cls in outline.nodes(ast.ClassDef):
+            for function in _ast_properties(cls):
+                if not _ast_may_be_expensive(ctx, function):
+                    continue  # no query and no frame work in the body
+                reads = reads if reads is not None else _ast_self_reads(outline)
+                if _ast_read_repeatedly(outline, cls, function, reads.get(function.name, [])):
+                    return True
+        return False
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for decorator in ctx.source.nodes("decorator"):
@@ -467,6 +482,23 @@ class PureCallInLoop(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A call `f(plain arguments)` within a loop that does not rebind them as its target,
+        of an undecorated def `f` of this file whose body may be pure and does looping work."""
+        calls = [call for call in outline.in_loop_nodes(ast.Call)
+                 if isinstance(call.func, ast.Name) and _ast_plain_call(call)]
+        called = {call.func.id for call in calls}
+        candidates = [function for function in _ast_functions(outline)
+                      if function.name in called]
+        if not candidates:
+            return False  # no plain call in a loop of a function of this file
+        defined = {function.name
+                   for function in outline.nodes(ast.FunctionDef, ast.AsyncFunctionDef)}
+        worth = {function.name for function in candidates
+                 if may_be_pure(ctx, function, defined) and _ast_may_be_costly(function, defined)}
+        return any(call.func.id in worth and not _ast_rebound_by_loop(outline, call)
+                   for call in calls)
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         purity = Purity(ctx)
         for chain in ctx.source.nodes("atom_expr", "power"):
@@ -508,3 +540,96 @@ def _repeated_pure_call(ctx: Context, purity: Purity, chain: NodeOrLeaf) -> Base
         return target is not None and purity.is_pure(target)
 
     return function if hoisting_loop(chain, loops, reads, pure_callee) is not None else None
+
+
+# -- gates: the same shapes read from an `ast` outline, generously -------------------
+
+_LOOPING_NODES = (ast.For, ast.AsyncFor, ast.While, ast.comprehension)
+
+
+def _ast_properties(cls: ast.ClassDef) -> Iterator[ast.FunctionDef]:
+    """Defs of the class body whose one decorator is the bare name `property`."""
+    for statement in cls.body:
+        if isinstance(statement, ast.FunctionDef) and len(statement.decorator_list) == 1:
+            decorator = statement.decorator_list[0]
+            if isinstance(decorator, ast.Name) and decorator.id == "property":
+                yield statement
+
+
+def _ast_may_be_expensive(ctx: Context, function: ast.FunctionDef) -> bool:
+    """A query method next to `session`/`.query.` text, or pandas or frame-method calls."""
+    query = False
+    for node in ast.walk(function):
+        if isinstance(node, ast.Attribute) and node.attr in _QUERY_ENDS:
+            query = True
+        if isinstance(node, ast.Call) and _ast_frame_call(ctx, node.func):
+            return True
+    if not query:
+        return False  # neither a query method nor frame work
+    whole = ctx.source.text
+    if "session" not in whole and ".query." not in whole:
+        return False  # no query chain anywhere in the file
+    text = ast.get_source_segment(whole, function) or ""
+    return "session" in text or ".query." in text
+
+
+def _ast_frame_call(ctx: Context, func: ast.expr) -> bool:
+    """A frame method (`.groupby(...)`) or a callee imported from pandas."""
+    if isinstance(func, ast.Attribute) and func.attr in _FRAME_METHODS:
+        return True
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    return isinstance(func, ast.Name) and ctx.imports.refers_to(func.id, "pandas")
+
+
+def _ast_self_reads(outline: Outline) -> dict[str, list[ast.Attribute]]:
+    """`self.<name>` nodes by name."""
+    reads: dict[str, list[ast.Attribute]] = {}
+    for node in outline.nodes(ast.Attribute):
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            reads.setdefault(node.attr, []).append(node)
+    return reads
+
+
+def _ast_read_repeatedly(outline: Outline, cls: ast.ClassDef, function: ast.FunctionDef,
+                         reads: list[ast.Attribute]) -> bool:
+    """Read in the class outside the property twice, or once within a loop."""
+    inside = [read for read in reads
+              if _within(read, cls) and not _within(read, function)]
+    return len(inside) >= 2 or any(outline.in_loop(read) for read in inside)
+
+
+def _within(node: ast.AST, holder: ast.AST) -> bool:
+    start, end = holder.lineno, holder.end_lineno or holder.lineno  # type: ignore[attr-defined]
+    return start <= node.lineno and (node.end_lineno or node.lineno) <= end  # type: ignore
+
+
+def _ast_plain_call(call: ast.Call) -> bool:
+    from fmperf_ls.rules.algorithm import _ast_plain_call as plain
+
+    return plain(call)
+
+
+def _ast_rebound_by_loop(outline: Outline, call: ast.Call) -> bool:
+    from fmperf_ls.rules.algorithm import _ast_rebound_by_loop as rebound
+
+    return rebound(outline, call)
+
+
+def _ast_functions(outline: Outline) -> list[ast.FunctionDef]:
+    """Undecorated defs that are not written directly in a class body."""
+    methods = {id(statement) for cls in outline.nodes(ast.ClassDef) for statement in cls.body}
+    return [function for function in outline.nodes(ast.FunctionDef)
+            if not function.decorator_list and id(function) not in methods]
+
+
+def _ast_may_be_costly(function: ast.FunctionDef, defined: set[str]) -> bool:
+    """A loop or comprehension, or a call of a costly builtin or of another def."""
+    for node in ast.walk(function):
+        if isinstance(node, _LOOPING_NODES):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
+            node.func.id in COSTLY_BUILTINS or node.func.id in defined
+        ):
+            return True
+    return False

@@ -8,6 +8,7 @@ object whose class the analysis cannot tell is never reported.
 
 from __future__ import annotations
 
+import ast
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,14 +18,23 @@ from parso.python.tree import Function, Name
 from parso.tree import BaseNode, Leaf, NodeOrLeaf
 
 from fmperf_ls.analysis.jedi_bridge import source_of_tree
-from fmperf_ls.analysis.models import DYNAMIC, LAZY, MappedClass, Relationship
+from fmperf_ls.analysis.models import (
+    DYNAMIC,
+    LAZY,
+    MappedClass,
+    Relationship,
+    could_define_models,
+)
 from fmperf_ls.analysis.orm_flow import (
+    EXECUTING,
+    SESSION_EXECUTE,
     Elements,
     Origin,
     OrmFlow,
     arguments_of,
     walk,
 )
+from fmperf_ls.analysis.outline import called_name
 from fmperf_ls.analysis.scopes import Loop, definitions_before, is_inside, loops_around, scope_of
 from fmperf_ls.analysis.source import Range
 from fmperf_ls.fixes import import_edit
@@ -44,6 +54,7 @@ from fmperf_ls.rules.base import (
 )
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 logger = logging.getLogger(__name__)
@@ -116,6 +127,114 @@ class User(Base):
 
 MODELS = (("models.py", _FLASK_MODELS),)
 TYPED = (("typed.py", _TYPED_MODELS),)
+
+
+# -- gates: what a file must hold for a rule to get to a finding (see analysis/outline.py) --
+
+_LOADING = frozenset({LAZY})
+"""The loading FMP102 and FMP103 report (FMP101 adds `dynamic` and `write_only`)."""
+_FOR_LOOPS: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp,
+                                         ast.DictComp, ast.GeneratorExp)
+"""Loops with a target: a while loop binds no variable the rules could follow."""
+
+
+def _may_add_models(ctx: Context) -> bool:
+    """Whether checking the file may add models of its own to the index.
+
+    `_flow` indexes the checked file first, so relationships or classes it
+    defines count although the index may not know them yet: a gate then
+    cannot rule anything out on the index's names.
+    """
+    path = ctx.source.path
+    return could_define_models(ctx.source.text) or ctx.project.is_model_module(path)
+
+
+def _gate_relationship_names(ctx: Context, lazies: frozenset[str] | None = None
+                             ) -> set[str] | None:
+    """The relationship names a check may meet; None when any name may be one.
+
+    `lazies`: only names of which some relationship (or backref) loads so.
+    """
+    if _may_add_models(ctx):
+        return None
+    if lazies is None:
+        return ctx.models.relationship_names()
+    names: set[str] = set()
+    for facts in ctx.models.files():
+        for cls in facts.classes.values():
+            for rel in cls.relationships.values():
+                names.update(side.attribute for side in (rel, rel.backref)
+                             if side is not None and side.lazy in lazies)
+    return names
+
+
+def _named(name: str, names: set[str] | None) -> bool:
+    return names is None or name in names
+
+
+def _loop_targets(outline: Outline) -> set[str]:
+    """Names bound by the target of a `for` or of a comprehension."""
+    return {name for target in _targets(outline) for name in _names_in(target)}
+
+
+def _targets(outline: Outline) -> Iterator[ast.AST]:
+    return (target for target, _ in _loops_with_targets(outline))
+
+
+def _loops_with_targets(outline: Outline) -> Iterator[tuple[ast.AST, ast.AST]]:
+    """(target, iterable) of every `for`, `async for` and comprehension."""
+    for loop in outline.nodes(ast.For):
+        yield loop.target, loop.iter
+    for async_loop in outline.nodes(ast.AsyncFor):
+        yield async_loop.target, async_loop.iter
+    for generator in outline.nodes(ast.comprehension):
+        yield generator.target, generator.iter
+
+
+def _names_in(node: ast.AST) -> Iterator[str]:
+    return (child.id for child in ast.walk(node) if isinstance(child, ast.Name))
+
+
+def _defined_functions(outline: Outline) -> set[str]:
+    return {function.name for function in _function_defs(outline)}
+
+
+def _function_defs(outline: Outline) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    yield from outline.nodes(ast.FunctionDef)
+    yield from outline.nodes(ast.AsyncFunctionDef)
+
+
+def _relationship_read(node: ast.AST, names: set[str] | None) -> bool:
+    """`x.rel`: an attribute named like a relationship, read on a bare name."""
+    return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and _named(node.attr, names))
+
+
+def _in_for_loop(outline: Outline, node: ast.AST) -> bool:
+    """Whether the node's lines lie within a `for` or a comprehension (not only a while)."""
+    start, end = _span(node)
+    return any(first <= start and end <= last
+               for first, last in map(_span, outline.nodes(*_FOR_LOOPS)))
+
+
+def _span(node: ast.AST) -> tuple[int, int]:
+    """First and last line of a statement or expression."""
+    first: int = node.lineno  # type: ignore[attr-defined]
+    return first, node.end_lineno or first  # type: ignore[attr-defined]
+
+
+def _chain_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """The receivers of a call chain, outermost first: `a.b(c).d` gives `a.b(c)`, `a.b`, `a`."""
+    while True:
+        yield node
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Await):
+            node = node.value
+        else:
+            return
 
 
 # -- shared analysis --------------------------------------------------------------
@@ -628,6 +747,17 @@ class LazyLoadInLoop(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A read `x.rel` (or `x.a.rel`) in a loop, on a name a for binds, of a relationship
+        that loads per access (the default `select`, `dynamic`, `write_only`)."""
+        names = _gate_relationship_names(ctx)
+        if names is not None and not names:
+            return False  # no relationship in the workspace: `lazy_reads` yields nothing
+        reported = _gate_relationship_names(ctx, _LOADING | DYNAMIC)
+        targets = _loop_targets(outline)
+        return any(_named(node.attr, reported) and _read_on_loop_target(node, names, targets)
+                   for node in outline.in_loop_nodes(ast.Attribute))
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
         for read in lazy_reads(ctx):
@@ -696,6 +826,17 @@ def _contains_eager_advice(flow: OrmFlow, origin: Origin | None,
 def _owner_name(flow: OrmFlow, previous: Relationship, rel: Relationship) -> str:
     target = flow.index.target_of(previous)
     return target.name if target is not None else rel.owner
+
+
+def _read_on_loop_target(node: ast.Attribute, names: set[str] | None,
+                         targets: set[str]) -> bool:
+    """`x.rel` or `x.a.rel`, every step named like a relationship, `x` bound by a for."""
+    current: ast.AST = node
+    while isinstance(current, ast.Attribute):
+        if not _named(current.attr, names):
+            return False  # a step that is no relationship leads to no mapped object
+        current = current.value
+    return isinstance(current, ast.Name) and current.id in targets
 
 
 # -- FMP102 -------------------------------------------------------------------------
@@ -1058,6 +1199,25 @@ class LazyLoadInCallee(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A call in a loop passing a for's variable to a function or method it can follow.
+
+        The callee may live in another module (an imported function): then the
+        reads are there, and this file needs only the call. A function or
+        method of this file reads in this file, so the name of a lazy
+        relationship must appear in it.
+        """
+        names = _gate_relationship_names(ctx)
+        if names is not None and not names:
+            return False  # no relationship in the workspace: `check` returns at once
+        targets = _loop_targets(outline)
+        lazy = _gate_relationship_names(ctx, _LOADING)
+        reads_here = lazy is None or not lazy.isdisjoint(outline.attributes)
+        local = _defined_functions(outline) if reads_here else set()
+        imported = set(ctx.imports.names)
+        return any(_may_follow(call, local, imported)
+                   for call in outline.in_loop_nodes(ast.Call) if _passes_target(call, targets))
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
         if not flow.index.relationship_names():
@@ -1164,6 +1324,20 @@ def _enclosing_function(node: NodeOrLeaf) -> NodeOrLeaf | None:
     while parent is not None and parent.type != "funcdef":
         parent = parent.parent
     return parent
+
+
+def _passes_target(call: ast.Call, targets: set[str]) -> bool:
+    return any(isinstance(argument, ast.Name) and argument.id in targets
+               for argument in call.args)
+
+
+def _may_follow(call: ast.Call, local: set[str], imported: set[str]) -> bool:
+    """`helper(x)` of a function defined or imported here, or `self.helper(x)` of this file."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id not in _NOT_HELPERS and (func.id in imported or func.id in local)
+    return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+            and func.attr in local)
 
 
 # -- FMP103 -------------------------------------------------------------------------
@@ -1288,6 +1462,15 @@ class RecursiveLazyTraversal(Rule):
             note="no recursion",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A call of a function of the file on `x.rel` or on a for's variable over `x.rel`;
+        or `x = x.rel` in a loop; `rel` the name of a relationship loaded lazily."""
+        names = _gate_relationship_names(ctx)
+        if names is not None and not names:
+            return False  # no relationship in the workspace: `check` returns at once
+        lazy = _gate_relationship_names(ctx, _LOADING)
+        return _climbs(outline, lazy) or _recurses_on_relationship(outline, lazy)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
@@ -1515,6 +1698,40 @@ def _lazy_self_reference(flow, cls, attribute) -> Relationship | None:
     return rel
 
 
+def _climbs(outline: Outline, names: set[str] | None) -> bool:
+    """`node = node.rel` in a loop."""
+    for statement in outline.in_loop_nodes(ast.Assign):
+        target, value = statement.targets[0], statement.value
+        if len(statement.targets) == 1 and isinstance(target, ast.Name) and _relationship_read(
+                value, names) and value.value.id == target.id:  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def _recurses_on_relationship(outline: Outline, names: set[str] | None) -> bool:
+    """A call of a function of this file on `x.rel`, or on a for's variable over `x.rel`."""
+    defined = _defined_functions(outline)
+    if not defined:
+        return False  # no function of the file to recurse into
+    over = _targets_over_relationships(outline, names)
+    for call in outline.nodes(ast.Call):
+        if called_name(call) not in defined:
+            continue
+        receivers = [*call.args, call.func.value] if isinstance(call.func, ast.Attribute) else (
+            call.args)
+        if any(_relationship_read(receiver, names)
+               or isinstance(receiver, ast.Name) and receiver.id in over
+               for receiver in receivers):
+            return True
+    return False
+
+
+def _targets_over_relationships(outline: Outline, names: set[str] | None) -> set[str]:
+    """Variables of `for child in node.rel` and of comprehensions over `node.rel`."""
+    return {name for target, iterable in _loops_with_targets(outline)
+            if _relationship_read(iterable, names) for name in _names_in(target)}
+
+
 # -- FMP104 --------------------------------------------------------------------------
 
 
@@ -1596,6 +1813,13 @@ class QueryInLoop(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A query run in a `for` or a comprehension: `session.get/execute/scalars(...)`,
+        or a chain with `.query` ending in `.all()`, `.first()` and the like."""
+        selects = "select" in outline.called
+        return any(_runs_query(call, selects) and _in_for_loop(outline, call)
+                   for call in outline.in_loop_nodes(ast.Call))
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
         reported: set[int] = set()
@@ -1650,6 +1874,26 @@ def _assigned_in(loop: Loop) -> set[str]:
         node.value for node in walk(body)  # type: ignore[attr-defined]
         if node.type == "name" and node.is_definition()  # type: ignore[attr-defined]
     }
+
+
+def _runs_query(call: ast.Call, selects: bool) -> bool:
+    """`session.get(...)`, `session.execute(select(...))`, `X.query....first()` and the like."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False  # a plain function call: not a query method
+    if func.attr in SESSION_EXECUTE and _session_receiver(func.value):
+        return func.attr in ("get", "get_one") or selects
+    return func.attr in EXECUTING and any(
+        isinstance(node, ast.Attribute) and node.attr == "query"
+        for node in _chain_nodes(func.value)
+    )
+
+
+def _session_receiver(node: ast.AST) -> bool:
+    """`session`, `db.session`, `self.session`: a name or attribute that says session."""
+    if isinstance(node, ast.Name):
+        return "session" in node.id.lower()
+    return isinstance(node, ast.Attribute) and "session" in node.attr.lower()
 
 
 # -- FMP105 --------------------------------------------------------------------------
@@ -1732,6 +1976,14 @@ class UnboundedListQuery(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A function decorated with a route word whose body calls `.all()` and returns."""
+        if not _QUERY_WORDS & outline.attributes and "select" not in outline.called:
+            return False  # no query the check would recognize
+        lines = ctx.source.text.splitlines()
+        return any(_route_decorated(function, lines) and _calls_all_and_returns(function)
+                   for function in _function_defs(outline))
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
         for function in ctx.source.nodes("funcdef"):
@@ -1793,6 +2045,35 @@ def _returned(chain: NodeOrLeaf, function: NodeOrLeaf) -> bool:
         ):
             return True
     return False
+
+
+_QUERY_WORDS = frozenset({"query", "scalars", "execute", "select"})
+"""Attributes one of which a query the check recognizes must use (or a `select(...)` call)."""
+
+
+def _route_decorated(function: ast.FunctionDef | ast.AsyncFunctionDef,
+                     lines: list[str]) -> bool:
+    """A route word in the decorators' text, with the comments just above them (parso's
+    decorator code includes that prefix)."""
+    if not function.decorator_list:
+        return False  # not decorated: no route
+    start = min(decorator.lineno for decorator in function.decorator_list) - 1
+    while start > 0 and (not lines[start - 1].strip() or lines[start - 1].lstrip().startswith(
+            "#")):
+        start -= 1
+    text = "\n".join(lines[start:function.lineno])
+    return any(word in text for word in _ROUTE_WORDS)
+
+
+def _calls_all_and_returns(function: ast.AST) -> bool:
+    """An `.all()` somewhere in the function and a `return` with a value to carry the rows."""
+    calls_all = returns = False
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            calls_all = calls_all or node.func.attr == "all"
+        elif isinstance(node, ast.Return):
+            returns = returns or node.value is not None
+    return calls_all and returns
 
 
 # -- FMP106 --------------------------------------------------------------------------
@@ -1866,6 +2147,18 @@ class UnindexedFilter(Rule):
             note="indexed, primary key, or unique columns",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A `.filter`/`.where`/`.order_by` on `Cls.column`, or a `.filter_by(column=...)`
+        in a file naming a mapped class, where the column is one the rule reports."""
+        if _may_add_models(ctx):
+            return True  # the check indexes the file's own classes first: any may count
+        calls = [call for call in outline.nodes(ast.Call)
+                 if isinstance(call.func, ast.Attribute) and call.func.attr in _FILTERS]
+        if not calls:
+            return False  # nothing filters or sorts
+        flow = OrmFlow(ctx)  # resolves names through the imports and the index: no parse
+        return any(_filters_on_reportable(flow, call, outline) for call in calls)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
@@ -1984,3 +2277,33 @@ def _range_of(node) -> Range:
 
 def _inside_any(node: NodeOrLeaf, containers: list[NodeOrLeaf]) -> bool:
     return any(is_inside(node, container) for container in containers)
+
+
+
+def _filters_on_reportable(flow: OrmFlow, call: ast.Call, outline: Outline) -> bool:
+    """`Cls.column` in the arguments, or `filter_by(column=...)` in a file naming a class,
+    with a column `_reportable` (of the resolved class, or for filter_by of any class)."""
+    if call.func.attr == "filter_by":  # type: ignore[attr-defined]
+        columns = {keyword.arg for keyword in call.keywords if keyword.arg is not None}
+        return bool(columns) and any(
+            _reportable(flow, cls, column)
+            for cls in _named_classes(flow, outline) for column in columns
+        )
+    for argument in [*call.args, *call.keywords]:
+        for node in ast.walk(argument):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                cls = flow.resolve_parts([node.value.id])
+                if cls is not None and _reportable(flow, cls, node.attr):
+                    return True
+    return False
+
+
+def _named_classes(flow: OrmFlow, outline: Outline) -> Iterator[MappedClass]:
+    """Classes whose name the file writes or imports; all of them when it names an alias."""
+    imported = {qualified.rpartition(".")[2] for qualified in flow.ctx.imports.names.values()}
+    words = outline.words() | imported
+    every = any(not words.isdisjoint(facts.aliases) for facts in flow.index.files())
+    for facts in flow.index.files():
+        for cls in facts.classes.values():
+            if every or cls.name in words:
+                yield cls

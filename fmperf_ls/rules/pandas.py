@@ -11,8 +11,10 @@ and after its fix on generated frames.
 
 from __future__ import annotations
 
+import ast
 import logging
-from collections.abc import Iterator
+import weakref
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ from fmperf_ls.rules.base import (
 )
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 logger = logging.getLogger(__name__)
@@ -319,6 +322,10 @@ class ChainedIndexing(Rule):
             note="numpy arrays, row slices (views), one cell of a column, MultiIndex, .at",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A subscript of a subscript (or `x[c].loc[k] = v`) where frames can be known."""
+        return _indexes_twice(outline) and frames_possible(outline, ctx)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for chain in ctx.source.nodes("atom_expr", "power"):
@@ -720,6 +727,10 @@ class LengthOfFilter(Rule):
             note="numpy arrays, untyped receivers and a rebound len are left alone",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """`len()` or `.shape[0]` of a subscript by a mask-shaped key where frames can be known."""
+        return _counts_filter(outline) and frames_possible(outline, ctx)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for chain in ctx.source.nodes("atom_expr", "power"):
@@ -1160,6 +1171,18 @@ class GrowingFrame(Rule):
             note="a batch flushed in the loop, one concat per element, one enlargement",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A growing assignment inside a loop: pandas's concat, `_append`, `append`, `.loc[len]`.
+
+        Only `acc._append(x)` and `pd.concat` say pandas by themselves; `append`
+        and the enlargement count where frames can be known.
+        """
+        statements = list(_assignments_in_loops(outline))
+        if not statements:
+            return False  # nothing is assigned inside a loop: nothing grows
+        frames = frames_possible(outline, ctx)
+        return any(_grows(statement, ctx, frames) for statement in statements)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for statement in ctx.source.nodes("expr_stmt"):
@@ -1733,6 +1756,10 @@ class RowByRowWrites(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A loop over rows that assigns a cell keyed by its row, where frames can be known."""
+        return _writes_cells_per_row(outline) and frames_possible(outline, ctx)
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for node in ctx.source.nodes("for_stmt"):
             loop = _row_loop(ctx, node)
@@ -1951,6 +1978,12 @@ class RowIteration(Rule):
             note="state carried between rows, plain lists, apply over columns",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A plain loop or comprehension over iterrows/itertuples, or apply(axis=1), and frames."""
+        return (_iterates_rows(outline) or _applies_per_row(outline)) and frames_possible(
+            outline, ctx
+        )
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for node in ctx.source.nodes("for_stmt"):
@@ -2580,6 +2613,11 @@ class RepeatedComputation(Rule):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """`len(x.unique())` or an expensive expression written twice, and frames known."""
+        repeated = _counts_unique(outline) or _computed_twice(outline, ctx)
+        return repeated and frames_possible(outline, ctx)
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         groups: dict[tuple[int, str], list[Computation]] = {}
         for chain in ctx.source.nodes("atom_expr", "power"):
@@ -2622,3 +2660,422 @@ class RepeatedComputation(Rule):
         related = (Related(ctx.source.path, run[0].span, "first computed here"),)
         return self.finding(run[1].span, message, fix=_hoist_fix(ctx, run), related=related,
                             cost=f"{len(run)} evaluations of the same O(n) work")
+
+
+# -- gates: what a file must hold before any rule here is worth a parse ----------
+#
+# Each rule reports only a receiver the type facade knows as a frame or Series.
+# The facade learns that from pandas names (an import, or the string annotation
+# "pandas.DataFrame") or from the annotation of a helper jedi follows, and it
+# asks jedi only about calls of imported names. The shapes below mirror each
+# rule's parso checks with `ast` nodes; every one is looser than its rule.
+
+_FRAMES_POSSIBLE: weakref.WeakKeyDictionary[Outline, bool] = weakref.WeakKeyDictionary()
+_MASK_NAMES: weakref.WeakKeyDictionary[Outline, frozenset[str]] = weakref.WeakKeyDictionary()
+_CELL_INDEXERS = ("at", "iat", "loc", "iloc")
+_MASK_OPERATORS = (ast.BitAnd, ast.BitOr, ast.BitXor)
+_ACCUMULATING = (ast.Add, ast.Sub, ast.Mult, ast.BitOr, ast.BitAnd)
+
+
+def frames_possible(outline: Outline, ctx: Context) -> bool:
+    """Whether anything in the file can be known as a DataFrame or Series.
+
+    Asked by every rule of the family on the same file, so the answer is kept
+    with the outline.
+    """
+    known = _FRAMES_POSSIBLE.get(outline)
+    if known is None:
+        known = (
+            ctx.imports.imports_any("pandas")
+            or "pandas.DataFrame" in ctx.source.text
+            or _calls_imported_helper(outline, ctx)
+        )
+        _FRAMES_POSSIBLE[outline] = known
+    return known
+
+
+def _calls_imported_helper(outline: Outline, ctx: Context) -> bool:
+    """A call of an imported name outside pandas and numpy: jedi may read its annotation."""
+    imported = ctx.imports.names
+    for call in outline.nodes(ast.Call):
+        root = _dotted_root(call.func)
+        target = imported.get(root) if root is not None else None
+        if target is not None and target.split(".")[0] not in ("pandas", "numpy"):
+            return True
+    return False
+
+
+def _dotted_root(node: ast.expr) -> str | None:
+    """`helpers` for `helpers.io.load`; None for anything but a dotted name."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _chain_root(node: ast.expr) -> ast.expr:
+    """The head of `a.b(...)[k].c`: attributes, calls and subscripts stripped."""
+    while True:
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            return node
+
+
+def _may_be_mask(node: ast.expr, outline: Outline) -> bool:
+    """Syntax `is_boolean_mask` can accept: a comparison, `&`/`|`/`^`, `~`, a mask method,
+    or a name bound to one of these."""
+    if isinstance(node, ast.Name):
+        return node.id in _mask_names(outline)
+    return _mask_syntax(node)
+
+
+def _mask_syntax(node: ast.expr) -> bool:
+    """The shapes of a boolean condition written out, as `is_boolean_mask` reads them."""
+    if isinstance(node, ast.Compare):
+        return True
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, _MASK_OPERATORS)
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, (ast.Invert, ast.Not))
+    return _calls_method(node, _MASK_METHODS)
+
+
+def _mask_names(outline: Outline) -> frozenset[str]:
+    """Names set by `name = <mask syntax or a name>`: those `is_boolean_mask` may follow.
+
+    The file's names are read in any scope and order, a looser test than the
+    rule's own (the nearest binding before the use, followed three deep).
+    """
+    names = _MASK_NAMES.get(outline)
+    if names is None:
+        names = frozenset(
+            statement.targets[0].id
+            for statement in outline.nodes(ast.Assign)
+            if len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+            and (isinstance(statement.value, ast.Name) or _mask_syntax(statement.value))
+        )
+        _MASK_NAMES[outline] = names
+    return names
+
+
+def _calls_method(node: ast.AST | None, names: Collection[str]) -> bool:
+    """`x.name(...)` for one of the names."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+        node.func.attr in names
+    )
+
+
+def _is_len_of(node: ast.AST) -> ast.expr | None:
+    """The one argument of `len(x)`, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return None  # not a call of a plain name
+    if node.func.id != "len" or len(node.args) + len(node.keywords) != 1 or not node.args:
+        return None  # another function, or len() of nothing or of several things
+    return node.args[0]
+
+
+def _is_zero(node: ast.expr) -> bool:
+    """The literal `0` (not `False`, which equals it)."""
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 0
+
+
+def _indexes_twice(outline: Outline) -> bool:
+    """`x[a][b]` that FMP201 may call costly, or a write `x[c].loc[k] = v` (its two shapes)."""
+    targets = _target_chains(outline)
+    for node in outline.nodes(ast.Subscript):
+        inner = node.value
+        if isinstance(inner, ast.Subscript) and (
+            id(node) in targets or _costly_pair(inner, node.slice, outline)
+        ):
+            return True
+        if isinstance(node.ctx, ast.Store) and isinstance(inner, ast.Attribute) and (
+            inner.attr in _CELL_INDEXERS and isinstance(inner.value, ast.Subscript)
+        ):
+            return True
+    return False
+
+
+def _target_chains(outline: Outline) -> set[int]:
+    """Ids of the nodes along each assigned chain: every pair in one is reported."""
+    targets: list[ast.expr] = [target for statement in outline.nodes(ast.Assign)
+                               for target in statement.targets]
+    targets += [statement.target for statement in outline.nodes(ast.AugAssign)]
+    found: set[int] = set()
+    for node in targets:
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            found.add(id(node))
+            node = node.func if isinstance(node, ast.Call) else node.value
+    return found
+
+
+def _costly_pair(inner: ast.Subscript, second: ast.expr, outline: Outline) -> bool:
+    """The read `_costly_read` reports: rows first (no slice), or a label then a mask."""
+    first = inner.slice
+    if isinstance(first, ast.Slice):
+        return False  # a slice of rows first is a view
+    if isinstance(inner.value, ast.Attribute) and inner.value.attr in ("loc", "iloc"):
+        return True  # one row through an indexer boxes every column
+    if isinstance(first, (ast.List, ast.ListComp)) or _may_be_mask(first, outline):
+        return True  # a mask or a list of rows or labels
+    return isinstance(first, ast.Constant) and isinstance(first.value, str) and (
+        _may_be_mask(second, outline)
+    )
+
+
+def _counts_filter(outline: Outline) -> bool:
+    """`len(x[mask])`, `len(x.loc[mask])` or `x[mask].shape[0]` (FMP202's shapes)."""
+    for call in outline.nodes(ast.Call):
+        argument = _is_len_of(call)
+        if isinstance(argument, ast.Subscript) and _may_be_mask(argument.slice, outline):
+            return True
+    for node in outline.nodes(ast.Subscript):
+        shape = node.value
+        if _is_zero(node.slice) and isinstance(shape, ast.Attribute) and shape.attr == "shape":
+            rows = shape.value
+            if isinstance(rows, ast.Subscript) and _may_be_mask(rows.slice, outline):
+                return True
+    return False
+
+
+def _counts_unique(outline: Outline) -> bool:
+    """`len(x.unique())`, which FMP203 rewrites to `nunique`."""
+    for call in outline.nodes(ast.Call):
+        argument = _is_len_of(call)
+        if _calls_method(argument, ("unique",)) and not (
+            argument.args or argument.keywords  # type: ignore[union-attr]
+        ):
+            return True
+    return False
+
+
+def _computed_twice(outline: Outline, ctx: Context) -> bool:
+    """Two equal expensive expressions (FMP203): a method of the list, or a row filter.
+
+    Equal token texts are equal trees, so comparing dumps of the `ast` nodes
+    finds every pair the rule compares, and a few it does not (other scopes,
+    other spellings). A chain whose head the file never binds (`list[int | None]`,
+    a builtin) is unknown to the type facade, so it is left out.
+    """
+    bound = _bound_names(outline, ctx)
+    methods = set(_REPEATED_METHODS)
+    if "groupby" in outline.attributes:  # a reduction counts only on a groupby
+        methods |= _GROUP_REDUCTIONS
+    seen: set[str] = set()
+    candidates = [*outline.nodes(ast.Call), *outline.nodes(ast.Subscript)]
+    for node in candidates:
+        expensive = _calls_method(node, methods) or isinstance(node, ast.Subscript) and (
+            _may_be_mask(node.slice, outline)
+        )
+        root = _chain_root(node)  # type: ignore[arg-type]
+        if not expensive or not isinstance(root, ast.Name) or root.id in ("self", "cls"):
+            continue  # cheap, or on an attribute of an object: not the rule's computation
+        if root.id not in bound:
+            continue  # a builtin or a name of unknown origin: never a known frame
+        key = ast.dump(node).replace("ctx=Store()", "ctx=Load()")
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
+def _bound_names(outline: Outline, ctx: Context) -> set[str]:
+    """Names the file binds: assigned, parameters, definitions, imports."""
+    names = {node.id for node in outline.nodes(ast.Name) if not isinstance(node.ctx, ast.Load)}
+    names.update(argument.arg for argument in outline.nodes(ast.arg))
+    names.update(function.name for function in outline.nodes(ast.FunctionDef))
+    names.update(function.name for function in outline.nodes(ast.AsyncFunctionDef))
+    names.update(klass.name for klass in outline.nodes(ast.ClassDef))
+    names.update(ctx.imports.names)
+    return names
+
+
+def _loop_names(target: ast.expr) -> set[str]:
+    """The names a `for` binds: its row labels are among them."""
+    return {node.id for node in ast.walk(target) if isinstance(node, ast.Name)}
+
+
+def _rows_of(iterable: ast.expr) -> bool:
+    """`x.iterrows()`, `x.itertuples()`, `x.index`, `range(len(x))`, `range(x.shape[0])`."""
+    if _calls_method(iterable, _ROW_LOOPS) or isinstance(iterable, ast.Attribute) and (
+        iterable.attr == "index"
+    ):
+        return True  # the rows or labels of a frame, when `x` is one
+    if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name)):
+        return False  # not a call of a plain name: lists, dicts, generators
+    if iterable.func.id != "range" or not iterable.args:
+        return False  # enumerate(), zip() and the like
+    measured = iterable.args[-1]
+    if _is_len_of(measured) is not None:
+        return True  # `range(len(x))`
+    return isinstance(measured, ast.Subscript) and isinstance(measured.value, ast.Attribute) and (
+        measured.value.attr == "shape"
+    )
+
+
+def _writes_row_cell(loop: ast.For | ast.AsyncFor) -> bool:
+    """An assignment in the loop to `x.at[row, c]`, `x.loc[row]`, `x[c][row]` (FMP204)."""
+    labels = _loop_names(loop.target)
+    for statement in (node for part in loop.body for node in ast.walk(part)):
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AugAssign):
+            targets = [statement.target]
+        else:
+            continue
+        if any(_cell_target(target, labels) for target in targets):
+            return True
+    return False
+
+
+def _cell_target(target: ast.expr, labels: set[str]) -> bool:
+    """`x.<indexer>[key]` or `x[c][key]` whose row key is a loop name or `row.Index`."""
+    if not isinstance(target, ast.Subscript):
+        return False  # a name or an attribute is set, not a cell
+    holder = target.value
+    if not (isinstance(holder, ast.Subscript) or isinstance(holder, ast.Attribute) and (
+        holder.attr in _CELL_INDEXERS
+    )):
+        return False  # `x[key] = v` on a list, dict or array
+    key = target.slice
+    row = key.elts[0] if isinstance(key, ast.Tuple) and key.elts else key
+    if isinstance(row, ast.Attribute) and row.attr == "Index":
+        row = row.value
+    return isinstance(row, ast.Name) and row.id in labels
+
+
+def _writes_cells_per_row(outline: Outline) -> bool:
+    """A `for` over rows or labels that assigns a cell keyed by its row (FMP204)."""
+    return any(
+        _rows_of(loop.iter) and _writes_row_cell(loop)
+        for loop in _for_loops(outline)
+    )
+
+
+def _for_loops(outline: Outline) -> Iterator[ast.For | ast.AsyncFor]:
+    """Every `for` and `async for`: parso names both `for_stmt`."""
+    yield from outline.nodes(ast.For)
+    yield from outline.nodes(ast.AsyncFor)
+
+
+def _arithmetic_statements(body: list[ast.stmt]) -> bool:
+    """Statements FMP205's row body accepts: assignments to names, appends, ifs, pass."""
+    return all(_arithmetic_statement(statement) for statement in body)
+
+
+def _arithmetic_statement(statement: ast.stmt) -> bool:
+    """One statement of the kinds `RowBody._statement` accepts (a break or a call is not)."""
+    if isinstance(statement, (ast.Pass, ast.Continue)):
+        return True
+    if isinstance(statement, ast.Assign):
+        return len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+    if isinstance(statement, ast.AugAssign):
+        return isinstance(statement.target, ast.Name) and isinstance(statement.op, _ACCUMULATING)
+    if isinstance(statement, ast.Expr):
+        return _calls_method(statement.value, ("append",))
+    if isinstance(statement, ast.If):
+        return _arithmetic_statements(statement.body) and _arithmetic_statements(statement.orelse)
+    return False
+
+
+def _iterates_rows(outline: Outline) -> bool:
+    """A loop or one-clause comprehension over `iterrows()`/`itertuples()` (FMP205)."""
+    for loop in _for_loops(outline):
+        if _calls_method(loop.iter, _ROW_LOOPS) and not loop.orelse and (
+            _arithmetic_statements(loop.body)
+        ):
+            return True
+    comprehensions: list[ast.ListComp | ast.SetComp | ast.GeneratorExp] = [
+        *outline.nodes(ast.ListComp), *outline.nodes(ast.SetComp),
+        *outline.nodes(ast.GeneratorExp),
+    ]
+    for comprehension in comprehensions:
+        clauses = comprehension.generators
+        if len(clauses) == 1 and _calls_method(clauses[0].iter, _ROW_LOOPS):
+            return True
+    return False
+
+
+def _applies_per_row(outline: Outline) -> bool:
+    """`x.apply(f, axis=1)` or `axis="columns"` with a lambda or a name (FMP205)."""
+    for call in outline.nodes(ast.Call):
+        if not _calls_method(call, ("apply",)):
+            continue
+        axes = [keyword.value for keyword in call.keywords if keyword.arg == "axis"]
+        if not axes or not isinstance(axes[0], ast.Constant):
+            continue  # the default axis applies per column
+        axis = axes[0].value
+        if (type(axis) is int and axis == 1 or axis == "columns") and any(
+            isinstance(argument, (ast.Lambda, ast.Name)) for argument in call.args
+        ):
+            return True
+    return False
+
+
+def _assignments_in_loops(outline: Outline) -> Iterator[ast.Assign]:
+    """Plain assignments within some loop's lines (generous: see `Outline.in_loop`)."""
+    return outline.in_loop_nodes(ast.Assign)
+
+
+def _is_pandas_concat(func: ast.expr, ctx: Context) -> bool:
+    """`pd.concat` or a `concat` imported from pandas, as `ImportMap.qualified` reads it."""
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return False  # a call of a call's result or the like: not a dotted name
+    head = ctx.imports.resolve(func.id)
+    return head is not None and ".".join([head, *reversed(parts)]) == "pandas.concat"
+
+
+def _grows(statement: ast.Assign, ctx: Context, frames: bool) -> bool:
+    """`acc = pd.concat([acc, ...])`, `acc = acc.append(x)`, `x.loc[len(x)] = row` (FMP206)."""
+    target = statement.targets[0]
+    if isinstance(target, ast.Name) and len(statement.targets) == 1:
+        value = statement.value
+        if _concat_onto(value, target.id, ctx):
+            return True
+        if _calls_method(value, ("_append",) if not frames else ("_append", "append")):
+            owner = value.func.value  # type: ignore[attr-defined]
+            appended = _plain_arguments(value)  # type: ignore[arg-type]
+            return isinstance(owner, ast.Name) and owner.id == target.id and len(appended) == 1
+        return False
+    return frames and _enlarges(target)
+
+
+def _concat_onto(value: ast.expr, name: str, ctx: Context) -> bool:
+    """`pd.concat([name, ...])` or `[..., name]`, maybe as a branch of `a if c else b`."""
+    if isinstance(value, ast.IfExp):
+        return _concat_onto(value.body, name, ctx) or _concat_onto(value.orelse, name, ctx)
+    if not (isinstance(value, ast.Call) and _is_pandas_concat(value.func, ctx)):
+        return False  # not pandas's concat
+    objects = _plain_arguments(value)
+    listed = objects[0] if objects else None
+    if not isinstance(listed, (ast.List, ast.Tuple)) or len(listed.elts) < 2:
+        return False  # a variable, a comprehension or one object: joined once
+    places = [index for index, item in enumerate(listed.elts)
+              if isinstance(item, ast.Name) and item.id == name]
+    return len(places) == 1 and places[0] in (0, len(listed.elts) - 1)
+
+
+def _plain_arguments(call: ast.Call) -> list[ast.expr]:
+    """Positional arguments but `*args`, which parso may or may not count as positional."""
+    return [argument for argument in call.args if not isinstance(argument, ast.Starred)]
+
+
+def _enlarges(target: ast.expr) -> bool:
+    """`x.loc[len(x)]`, `x.loc[x.shape[0]]`, `x.loc[len(x.index)]` as the target."""
+    if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)):
+        return False  # not `x.<attribute>[key]`
+    if target.value.attr != "loc" or not isinstance(target.value.value, ast.Name):
+        return False  # not `name.loc[key]`
+    key = target.slice
+    measured = _is_len_of(key)
+    if isinstance(measured, ast.Attribute) and measured.attr == "index":
+        measured = measured.value  # `len(x.index)`
+    shape = key.value if isinstance(key, ast.Subscript) and _is_zero(key.slice) else None
+    if isinstance(shape, ast.Attribute) and shape.attr == "shape":
+        measured = shape.value  # `x.shape[0]`
+    return isinstance(measured, ast.Name) and measured.id == target.value.value.id

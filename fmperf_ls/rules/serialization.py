@@ -11,6 +11,7 @@ here find those calls and read the schema and the query that feed them.
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from collections.abc import Iterator
@@ -21,7 +22,13 @@ from parso.tree import NodeOrLeaf
 from fmperf_ls.analysis.imports import dotted_parts
 from fmperf_ls.analysis.infer import Kind, chain_prefix
 from fmperf_ls.analysis.invariance import fresh_name, root_name
-from fmperf_ls.analysis.marshmallow import SchemaClass, schema_for_call, strings_of
+from fmperf_ls.analysis.marshmallow import (
+    MARSHMALLOW_MODULES,
+    SchemaClass,
+    schema_for_call,
+    strings_of,
+    uses_marshmallow,
+)
 from fmperf_ls.analysis.models import DYNAMIC, MappedClass, Relationship
 from fmperf_ls.analysis.orm_flow import Elements, OrmFlow
 from fmperf_ls.analysis.pyomo import call_arguments
@@ -42,6 +49,7 @@ from fmperf_ls.rules.base import (
 )
 
 if TYPE_CHECKING:
+    from fmperf_ls.analysis.outline import Outline
     from fmperf_ls.engine import Context
 
 logger = logging.getLogger(__name__)
@@ -314,6 +322,20 @@ class SchemaPerCall(Rule):
             note="pydantic models and *Schema classes from non-schema modules are not marshmallow",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """A marshmallow file calling, inside a function, a class of its own or an imported
+        `*Schema` of a schemas module with literal arguments only."""
+        if not uses_marshmallow(ctx):
+            return False  # schemas are only recognised in files that import marshmallow
+        classes = {cls.name for cls in outline.nodes(ast.ClassDef) if cls.bases}
+        functions = list(outline.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for call in outline.nodes(ast.Call):
+            if _ast_schema_call(ctx, call, classes, likely=True) and _ast_literal_call(call) and (
+                any(_ast_within(call, function) for function in functions)
+            ):
+                return True
+        return False
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for chain in ctx.source.nodes("atom_expr", "power"):
@@ -604,6 +626,28 @@ class HeavyJobPayload(Rule):
             note="no rq in the file and a receiver not named like a queue",
         ),
     )
+
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """An RQ enqueue method (on a queue-named receiver unless the file imports rq) or
+        `Job.create` imported from rq, with an argument that ends up in the payload."""
+        uses_rq = ctx.imports.imports_any("rq", "flask_rq2")
+        for call in outline.nodes(ast.Call):
+            func = call.func
+            if not isinstance(func, ast.Attribute) or not _ast_payload(call, func.attr):
+                continue  # not a queue method, or nothing pickled
+            if func.attr == "create":
+                receiver = func.value
+                if isinstance(receiver, ast.Name) and ctx.imports.resolve(receiver.id) in (
+                    "rq.job.Job", "rq.Job"
+                ):
+                    return True
+                continue  # a `create` that is not RQ's Job.create
+            if uses_rq:
+                return True
+            code = ast.get_source_segment(ctx.source.text, func.value) or ""
+            if "queue" in code.lower():
+                return True
+        return False
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         uses_rq = ctx.imports.imports_any("rq", "flask_rq2")
@@ -912,6 +956,23 @@ def show(asset_id, fields_in_response):
         ),
     )
 
+    def gate(self, outline: Outline, ctx: Context) -> bool:
+        """`.dump(x)` on a call or a name, of many objects (`many=True` somewhere) or of a
+        name within a loop; a schema class of this file or an imported `*Schema` built by a
+        call; and relationships in the project or in this file."""
+        many = any(_ast_many(call) for call in outline.nodes(ast.Call))
+        if not any(_ast_dump(call) and (many or _ast_dump_in_loop(outline, call))
+                   for call in outline.nodes(ast.Call)):
+            return False  # no `schema.dump(objects)` of many objects or in a loop
+        if not ctx.models.relationship_names() and not (
+            outline.called & {"relationship", "dynamic_loader"}
+        ):
+            return False  # no relationship anywhere: nothing loads lazily
+        classes = {cls.name for cls in outline.nodes(ast.ClassDef) if cls.bases}
+        classes = classes if uses_marshmallow(ctx) else set()
+        return any(_ast_schema_call(ctx, call, classes, likely=False)
+                   for call in outline.nodes(ast.Call))
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for chain in ctx.source.nodes("atom_expr", "power"):
             for index, trailer in _calls(chain):
@@ -1069,3 +1130,83 @@ def _last_lazy(flow: OrmFlow, elements: Elements, rels: list[Relationship]) -> i
         if rels[position].lazy in DYNAMIC or not flow.is_eager(elements.origin, path):
             last = position + 1
     return last
+
+
+# -- gates: the same shapes read from an `ast` outline, generously -------------------
+
+
+def _ast_dotted(node: ast.expr) -> list[str] | None:
+    """['ma', 'AssetSchema'] for `ma.AssetSchema`; None for anything but a dotted name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def _ast_schema_call(ctx: Context, call: ast.Call, classes: set[str], likely: bool) -> bool:
+    """`X(...)` with X a class of this file, or an imported `*Schema` outside marshmallow
+    itself (from a module named like schemas, when `likely`)."""
+    parts = _ast_dotted(call.func)
+    if parts is None:
+        return False  # `f()(...)`, `a[0](...)`: no dotted callee
+    if len(parts) == 1 and parts[0] in classes:
+        return True
+    head = ctx.imports.resolve(parts[0])
+    if head is None or not parts[-1].endswith("Schema"):
+        return False  # not imported, or not named as a schema
+    module = ".".join([head, *parts[1:]]).rpartition(".")[0]
+    if any(module == name or module.startswith(name + ".") for name in MARSHMALLOW_MODULES):
+        return False  # marshmallow's own classes
+    return not likely or "schema" in module.lower()
+
+
+def _ast_literal_call(call: ast.Call) -> bool:
+    """Every argument a literal as `_is_literal` sees it (a little more generously)."""
+    return all(_ast_literal(value) for value in call.args) and all(
+        keyword.arg is not None and _ast_literal(keyword.value) for keyword in call.keywords)
+
+
+def _ast_literal(node: ast.expr) -> bool:
+    if isinstance(node, (ast.Constant, ast.JoinedStr, ast.ListComp, ast.GeneratorExp)):
+        return True  # a comprehension of a literal counts as one in the parso reading
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_ast_literal(item) for item in node.elts)
+    return False
+
+
+def _ast_within(node: ast.AST, holder: ast.AST) -> bool:
+    start, end = holder.lineno, holder.end_lineno or holder.lineno  # type: ignore[attr-defined]
+    return start <= node.lineno and (node.end_lineno or node.lineno) <= end  # type: ignore
+
+
+def _ast_payload(call: ast.Call, method: str) -> bool:
+    """Whether an enqueue-like method call has an argument that would be pickled."""
+    if method not in _ENQUEUE and method not in _EXPLICIT:
+        return False  # not a queue method
+    first = _ENQUEUE.get(method, 1)
+    if any(not isinstance(value, ast.Starred) for value in call.args[first:]):
+        return True
+    return any(keyword.arg is not None and keyword.arg not in _RQ_OPTIONS
+               for keyword in call.keywords)
+
+
+def _ast_dump(call: ast.Call) -> bool:
+    """`X(...).dump(x)` or `name.dump(x)`."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and func.attr in ("dump", "dumps") and bool(
+        call.args) and isinstance(func.value, (ast.Call, ast.Name))
+
+
+def _ast_many(call: ast.Call) -> bool:
+    """`many=True` among the keywords, for a dump or a schema's constructor."""
+    return any(keyword.arg == "many" and isinstance(keyword.value, ast.Constant)
+               and keyword.value.value is True for keyword in call.keywords)
+
+
+def _ast_dump_in_loop(outline: Outline, call: ast.Call) -> bool:
+    """`schema.dump(obj)` of a name within a loop: one object per iteration."""
+    return isinstance(call.args[0], ast.Name) and outline.in_loop(call)

@@ -180,6 +180,30 @@ async def test_model_edit_rechecks_open_dependents(editor: Editor):
     assert lazy_sensor_reads(await rechecked(editor, services, refreshes)) == []
 
 
+async def test_model_edit_leaves_files_that_name_nothing_changed_alone(editor: Editor):
+    """prices.py mentions no model name: its result stands, it is not checked again."""
+    await editor.start()
+    services = editor.open("gridflex/services.py")
+    prices = editor.open("prices.py")
+    models = editor.open("gridflex/models.py")
+    await indexed(editor)
+    assert await flagged_sensors(editor, services) == [11, 18]
+    before = await editor.diagnostics(prices)
+    published = editor.client.published.get(prices)
+    refreshes = editor.client.diagnostic_refresh_count
+
+    text = (editor.root / "gridflex/models.py").read_text()
+    editor.change(models, text.replace('backref("sensors", lazy="select")',
+                                       'backref("sensors", lazy="selectin")'))
+
+    assert lazy_sensor_reads(await rechecked(editor, services, refreshes)) == []
+    logged = [message.message for message in editor.client.log_messages]
+    assert any("checking 1 of 3 open files again" in line for line in logged), logged
+    assert await editor.diagnostics(prices) == before
+    if not editor.pulls:
+        assert editor.client.published.get(prices) is published  # nothing sent again
+
+
 async def test_model_change_on_disk_rechecks_open_dependents(editor: Editor):
     await editor.start()
     services = editor.open("gridflex/services.py")
