@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fmperf_ls.analysis import infer
 from fmperf_ls.analysis.infer import TypeFacade
 from fmperf_ls.analysis.jedi_bridge import register_source
 from fmperf_ls.analysis.source import SourceFile
@@ -157,6 +158,105 @@ def test_fmp102_lets_through_an_aliased_helper_of_another_module():
 
     assert gate(orm.LazyLoadInCallee, code) is True
     assert findings(orm.LazyLoadInCallee, code, lambda source, name: describe) == ["FMP102"]
+
+
+def test_fmp102_rules_out_a_helper_that_reads_columns_beside_one_that_reads_relationships():
+    """Which function reads what counts, not whether the file names a relationship."""
+    code = flask("""
+        def describe(asset):
+            return asset.name
+
+
+        def sensors_of(asset):
+            return asset.sensors
+
+
+        def report():
+            for asset in Asset.query.all():
+                print(describe(asset))
+        """)
+
+    assert gate(orm.LazyLoadInCallee, code) is False
+
+
+def test_fmp102_lets_through_a_helper_that_reads_through_another_helper():
+    code = flask("""
+        def count(asset):
+            return len(asset.sensors)
+
+
+        def describe(asset):
+            return f"{asset.name}: {count(asset)}"
+
+
+        def report():
+            for asset in Asset.query.all():
+                print(describe(asset))
+        """)
+
+    assert gate(orm.LazyLoadInCallee, code) is True
+    assert findings(orm.LazyLoadInCallee, code) == ["FMP102"]
+
+
+def on_disk(root: Path, files: dict[str, str]) -> dict[str, str]:
+    """Write a project under `root`; its texts by absolute path."""
+    texts = {}
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        texts[str(path)] = path.read_text()
+    return texts
+
+
+HELPERS = """
+    def describe(asset):
+        return len(asset.sensors)
+
+
+    def label(asset):
+        return asset.name.title()
+    """
+
+
+@pytest.mark.parametrize(
+    ("imports", "call", "expected"),
+    [
+        ("from app.helpers import describe", "describe(asset)", ["FMP102"]),
+        ("from .helpers import describe", "describe(asset)", ["FMP102"]),
+        ("from app.helpers import label", "label(asset)", []),
+        ("from json import dumps", "dumps(asset)", []),
+        ("from app.models import GenericAsset as Make", "Make(asset)", []),
+    ],
+)
+def test_fmp102_gate_reads_the_imported_module_on_disk(tmp_path, imports, call, expected):
+    """Project helpers are judged by their module's outline; library functions are not
+    followed, by the gate nor by the rule with a real jedi."""
+    texts = on_disk(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": MODELS["app/models.py"],
+        "app/helpers.py": HELPERS,
+        "app/views.py": FLASK + f"""
+            {imports}
+
+
+            def report():
+                for asset in Asset.query.all():
+                    print({call})
+            """.replace("\n            ", "\n"),
+    })
+    view = str(tmp_path / "app" / "views.py")
+    project = index_texts(texts, tmp_path)
+    source = SourceFile(texts[view], view)
+    ctx = Context(source, Settings(), TypeFacade(source, 1.0), project)
+
+    admitted = orm.LazyLoadInCallee().gate(source.outline, ctx)
+
+    engine = Engine(project=project, jedi_lookup=infer.jedi_definition(tmp_path),
+                    rules=[orm.LazyLoadInCallee], gates=False)
+    found = [finding.code for finding in engine.check(SourceFile(texts[view], view)).findings]
+    assert found == expected
+    assert admitted is bool(expected)
 
 
 # -- FMP103 --------------------------------------------------------------------------

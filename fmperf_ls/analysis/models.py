@@ -196,6 +196,7 @@ class ModelIndex:
         """id(backref) -> (the class it lands on, the relationship that declared it)."""
         self._resolved: dict[_Reference, MappedClass | None] = {}
         self._registries: dict[int, str | None] = {}
+        self._names_by_loading: dict[frozenset[str] | None, frozenset[str]] = {}
 
     # -- updates ---------------------------------------------------------------
 
@@ -247,6 +248,7 @@ class ModelIndex:
         self._backref_sides = {}
         self._resolved = {}
         self._registries = {}
+        self._names_by_loading = {}
 
     # -- classes -----------------------------------------------------------------
 
@@ -512,16 +514,22 @@ class ModelIndex:
             return "other"
         return None
 
-    def relationship_names(self) -> set[str]:
-        """Every relationship attribute name of the workspace: a cheap prefilter."""
-        names: set[str] = set()
-        for facts in self._files.values():
-            for cls in facts.classes.values():
-                names.update(cls.relationships)
-                for rel in cls.relationships.values():
-                    if rel.backref is not None:
-                        names.add(rel.backref.attribute)
-        return names
+    def relationship_names(self, lazies: frozenset[str] | None = None) -> frozenset[str]:
+        """Every relationship attribute name of the workspace, backrefs included.
+
+        `lazies`: only names of which some relationship loads in one of these
+        ways. Rules ask on every file, so the answer is kept until the index changes.
+        """
+        if lazies not in self._names_by_loading:
+            self._names_by_loading[lazies] = frozenset(
+                side.attribute
+                for facts in self._files.values()
+                for cls in facts.classes.values()
+                for rel in cls.relationships.values()
+                for side in (rel, rel.backref)
+                if side is not None and (lazies is None or side.lazy in lazies)
+            )
+        return self._names_by_loading[lazies]
 
     def _backref_map(self) -> dict[int, dict[str, Relationship]]:
         """id(class) -> the relationships backrefs create on it, by attribute."""

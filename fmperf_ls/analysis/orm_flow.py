@@ -403,14 +403,24 @@ class OrmFlow:
     def _imported_function(self, callee: Name) -> NodeOrLeaf | None:
         key = ("function", callee.value)
         if key not in self._functions:
-            try:
-                found = self.ctx.infer.function_definition(callee)
-            except Exception:  # the lookup is a third-party call: no answer, not a crash
-                logger.debug("jedi lookup of %s failed", callee.value, exc_info=True)
-                found = None
-            self._functions[key] = found if found is not None and found.type == "funcdef" \
-                else None
+            self._functions[key] = self._project_function(callee)
         return self._functions[key]
+
+    def _project_function(self, callee: Name) -> NodeOrLeaf | None:
+        """The funcdef jedi finds for an imported name, when the import is project code.
+
+        A library's function is not followed: see analysis/module_files.py.
+        """
+        qualified = self.ctx.imports.resolve(callee.value)
+        if qualified is not None and not self.ctx.project.modules.follows(
+                self.ctx.source.path, qualified):
+            return None
+        try:
+            found = self.ctx.infer.function_definition(callee)
+        except Exception:  # the lookup is a third-party call: no answer, not a crash
+            logger.debug("jedi lookup of %s failed", callee.value, exc_info=True)
+            return None
+        return found if found is not None and found.type == "funcdef" else None
 
     def _wrapped(self, function: str, call: NodeOrLeaf, depth: int) -> Elements | None | bool:
         """`sorted(assets, key=...)`, `list(query)`: the same elements."""

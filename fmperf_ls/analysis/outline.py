@@ -21,6 +21,8 @@ import bisect
 import warnings
 from collections import defaultdict
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
 
@@ -36,10 +38,8 @@ class Outline:
 
     def __init__(self, module: ast.Module):
         self.body = module.body
-        by_type: dict[type[ast.AST], list[ast.AST]] = defaultdict(list)
-        for node in ast.walk(module):
-            by_type[type(node)].append(node)
-        self._by_type = by_type
+        self._by_type = _nodes_by_type(module)
+        self._facts: dict[str, FunctionFacts | None] = {}
 
     def nodes(self, *types: type[NodeT]) -> Iterator[NodeT]:
         """All nodes of the given `ast` classes (exact classes, not subclasses)."""
@@ -58,6 +58,39 @@ class Outline:
     def names(self) -> frozenset[str]:
         """Every bare name, read or written."""
         return frozenset(node.id for node in self.nodes(ast.Name))
+
+    @cached_property
+    def _functions_by_name(self) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+        by_name: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = defaultdict(list)
+        for function in self.nodes(ast.FunctionDef):
+            by_name[function.name].append(function)
+        for async_function in self.nodes(ast.AsyncFunctionDef):
+            by_name[async_function.name].append(async_function)
+        return by_name
+
+    def function_facts(self, name: str) -> FunctionFacts | None:
+        """What the functions of this name read and call; None when there is none.
+
+        Worked out on the first question about a name, since a gate asks
+        about a few functions of a file, never all of them.
+        """
+        if name not in self._facts:
+            functions = self._functions_by_name.get(name)
+            self._facts[name] = _facts_of(functions) if functions else None
+        return self._facts[name]
+
+    @cached_property
+    def top_level_functions(self) -> frozenset[str]:
+        return frozenset(
+            statement.name for statement in self.body
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+
+    @cached_property
+    def top_level_classes(self) -> frozenset[str]:
+        return frozenset(
+            statement.name for statement in self.body if isinstance(statement, ast.ClassDef)
+        )
 
     @cached_property
     def called(self) -> frozenset[str]:
@@ -110,6 +143,70 @@ class Outline:
                 return True
             reach = max(reach, -negative_end)
         return False
+
+
+def _nodes_by_type(module: ast.Module) -> dict[type[ast.AST], list[ast.AST]]:
+    """Every node of the tree by its class, in no particular order.
+
+    `ast.walk` costs twice this: it goes through generators for every node,
+    and every file a rule may look at pays for this walk.
+    """
+    by_type: dict[type[ast.AST], list[ast.AST]] = defaultdict(list)
+    pending: list[ast.AST] = [module]
+    while pending:
+        node = pending.pop()
+        by_type[node.__class__].append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if value.__class__ is list:
+                pending.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                pending.append(value)
+    return by_type
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """What one function (or all same-named ones of a module) reads and calls."""
+
+    attributes: frozenset[str]
+    """Names read after a dot on a bare name: `rel` of `x.rel`."""
+    calls: frozenset[str]
+    """The last part of every called name: `helper` of `helper(x)` and `self.helper(x)`."""
+
+
+def _facts_of(functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> FunctionFacts:
+    """Facts of same-named functions (methods of different classes, nested functions
+    included) merged: a name stands for all of them, which may say more than one of
+    them does, never less."""
+    attributes, calls = set(), set()
+    for function in functions:
+        for node in ast.walk(function):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                attributes.add(node.attr)
+            elif isinstance(node, ast.Call) and (name := called_name(node)) is not None:
+                calls.add(name)
+    return FunctionFacts(frozenset(attributes), frozenset(calls))
+
+
+def may_read(outline: Outline, function: str, names: AbstractSet[str]) -> bool:
+    """Whether `function`, or a function of the same module it calls, reads one of `names`.
+
+    A name that is no function of the module may read anything.
+    """
+    if outline.function_facts(function) is None:
+        return True
+    seen, pending = {function}, [function]
+    while pending:
+        found = outline.function_facts(pending.pop())
+        assert found is not None
+        if not names.isdisjoint(found.attributes):
+            return True
+        for callee in found.calls:
+            if callee not in seen and outline.function_facts(callee) is not None:
+                seen.add(callee)
+                pending.append(callee)
+    return False
 
 
 def called_name(call: ast.Call) -> str | None:

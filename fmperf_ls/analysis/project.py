@@ -26,6 +26,7 @@ from fmperf_ls.analysis.models import (
     may_hold_model_facts,
     read_models,
 )
+from fmperf_ls.analysis.module_files import ModuleFiles
 from fmperf_ls.analysis.outline import outline_of
 from fmperf_ls.analysis.source import SourceFile
 
@@ -61,6 +62,7 @@ class ProjectIndex:
                  model_modules: Iterable[str] = ()):
         self.root = root
         self.models = ModelIndex()
+        self.modules = ModuleFiles(root)
         self._seen: dict[str, _Seen] = {}
         self._cache = IndexCache(cache_dir) if cache_dir is not None else None
         self._forced: set[str] = set()

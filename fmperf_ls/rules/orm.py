@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import logging
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,7 @@ from fmperf_ls.analysis.orm_flow import (
     arguments_of,
     walk,
 )
-from fmperf_ls.analysis.outline import called_name
+from fmperf_ls.analysis.outline import called_name, may_read
 from fmperf_ls.analysis.scopes import Loop, definitions_before, is_inside, loops_around, scope_of
 from fmperf_ls.analysis.source import Range
 from fmperf_ls.fixes import import_edit
@@ -150,25 +151,17 @@ def _may_add_models(ctx: Context) -> bool:
 
 
 def _gate_relationship_names(ctx: Context, lazies: frozenset[str] | None = None
-                             ) -> set[str] | None:
+                             ) -> frozenset[str] | None:
     """The relationship names a check may meet; None when any name may be one.
 
     `lazies`: only names of which some relationship (or backref) loads so.
     """
     if _may_add_models(ctx):
         return None
-    if lazies is None:
-        return ctx.models.relationship_names()
-    names: set[str] = set()
-    for facts in ctx.models.files():
-        for cls in facts.classes.values():
-            for rel in cls.relationships.values():
-                names.update(side.attribute for side in (rel, rel.backref)
-                             if side is not None and side.lazy in lazies)
-    return names
+    return ctx.models.relationship_names(lazies)
 
 
-def _named(name: str, names: set[str] | None) -> bool:
+def _named(name: str, names: frozenset[str] | None) -> bool:
     return names is None or name in names
 
 
@@ -204,7 +197,7 @@ def _function_defs(outline: Outline) -> Iterator[ast.FunctionDef | ast.AsyncFunc
     yield from outline.nodes(ast.AsyncFunctionDef)
 
 
-def _relationship_read(node: ast.AST, names: set[str] | None) -> bool:
+def _relationship_read(node: ast.AST, names: frozenset[str] | None) -> bool:
     """`x.rel`: an attribute named like a relationship, read on a bare name."""
     return (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
             and _named(node.attr, names))
@@ -828,7 +821,7 @@ def _owner_name(flow: OrmFlow, previous: Relationship, rel: Relationship) -> str
     return target.name if target is not None else rel.owner
 
 
-def _read_on_loop_target(node: ast.Attribute, names: set[str] | None,
+def _read_on_loop_target(node: ast.Attribute, names: frozenset[str] | None,
                          targets: set[str]) -> bool:
     """`x.rel` or `x.a.rel`, every step named like a relationship, `x` bound by a for."""
     current: ast.AST = node
@@ -1211,12 +1204,11 @@ class LazyLoadInCallee(Rule):
         if names is not None and not names:
             return False  # no relationship in the workspace: `check` returns at once
         targets = _loop_targets(outline)
+        calls = [call for call in outline.in_loop_nodes(ast.Call) if _passes_target(call, targets)]
+        if not calls:
+            return False
         lazy = _gate_relationship_names(ctx, _LOADING)
-        reads_here = lazy is None or not lazy.isdisjoint(outline.attributes)
-        local = _defined_functions(outline) if reads_here else set()
-        imported = set(ctx.imports.names)
-        return any(_may_follow(call, local, imported)
-                   for call in outline.in_loop_nodes(ast.Call) if _passes_target(call, targets))
+        return any(_may_follow(ctx, outline, call, lazy) for call in calls)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)
@@ -1331,13 +1323,46 @@ def _passes_target(call: ast.Call, targets: set[str]) -> bool:
                for argument in call.args)
 
 
-def _may_follow(call: ast.Call, local: set[str], imported: set[str]) -> bool:
-    """`helper(x)` of a function defined or imported here, or `self.helper(x)` of this file."""
+def _imported_may_read(ctx: Context, name: str, lazy: frozenset[str] | None) -> bool:
+    """Whether the function imported as `name` may read a lazy relationship, by its module.
+
+    A library's function is not followed (analysis/module_files.py). A project
+    function's reads, its own and those of the module's functions it calls,
+    lie in its module. Calling a class runs no function the rule follows. A
+    name the module defines neither way (a re-export) is left to the rule.
+    """
+    qualified = ctx.imports.resolve(name)
+    modules = ctx.project.modules
+    if qualified is None or not modules.follows(ctx.source.path, qualified):
+        return qualified is None
+    module, _, function = qualified.rpartition(".")
+    path = modules.file_of(ctx.source.path, module)
+    other = modules.outline(path) if path is not None else None
+    if other is None:
+        return True
+    if function in other.top_level_classes and function not in other.top_level_functions:
+        return False
+    if lazy is None or function not in other.top_level_functions:
+        return True
+    return may_read(other, function, lazy)
+
+
+def _may_follow(ctx: Context, outline: Outline, call: ast.Call,
+                lazy: frozenset[str] | None) -> bool:
+    """`helper(x)` of a function defined or imported here, or `self.helper(x)` of this
+    file, that may read a lazy relationship (or any function, when `lazy` is None)."""
     func = call.func
-    if isinstance(func, ast.Name):
-        return func.id not in _NOT_HELPERS and (func.id in imported or func.id in local)
-    return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-            and func.attr in local)
+    if isinstance(func, ast.Name) and func.id not in _NOT_HELPERS:
+        name = func.id
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        name = func.attr
+    else:
+        return False
+    if outline.function_facts(name) is not None and (lazy is None
+                                                     or may_read(outline, name, lazy)):
+        return True
+    return (isinstance(func, ast.Name) and name in ctx.imports.names
+            and _imported_may_read(ctx, name, lazy))
 
 
 # -- FMP103 -------------------------------------------------------------------------
@@ -1511,7 +1536,8 @@ class RecursiveLazyTraversal(Rule):
                 )
 
 
-def _climbing_step(flow: OrmFlow, statement: NodeOrLeaf, names: set[str]) -> Relationship | None:
+def _climbing_step(flow: OrmFlow, statement: NodeOrLeaf,
+                   names: AbstractSet[str]) -> Relationship | None:
     """`node = node.parent` in a loop, where `node` holds a mapped object of a known class."""
     children = statement.children  # type: ignore[attr-defined]
     if len(children) != 3 or children[0].type != "name" or children[1].value != "=":
@@ -1698,7 +1724,7 @@ def _lazy_self_reference(flow, cls, attribute) -> Relationship | None:
     return rel
 
 
-def _climbs(outline: Outline, names: set[str] | None) -> bool:
+def _climbs(outline: Outline, names: frozenset[str] | None) -> bool:
     """`node = node.rel` in a loop."""
     for statement in outline.in_loop_nodes(ast.Assign):
         target, value = statement.targets[0], statement.value
@@ -1708,7 +1734,7 @@ def _climbs(outline: Outline, names: set[str] | None) -> bool:
     return False
 
 
-def _recurses_on_relationship(outline: Outline, names: set[str] | None) -> bool:
+def _recurses_on_relationship(outline: Outline, names: frozenset[str] | None) -> bool:
     """A call of a function of this file on `x.rel`, or on a for's variable over `x.rel`."""
     defined = _defined_functions(outline)
     if not defined:
@@ -1726,7 +1752,7 @@ def _recurses_on_relationship(outline: Outline, names: set[str] | None) -> bool:
     return False
 
 
-def _targets_over_relationships(outline: Outline, names: set[str] | None) -> set[str]:
+def _targets_over_relationships(outline: Outline, names: frozenset[str] | None) -> set[str]:
     """Variables of `for child in node.rel` and of comprehensions over `node.rel`."""
     return {name for target, iterable in _loops_with_targets(outline)
             if _relationship_read(iterable, names) for name in _names_in(target)}
