@@ -138,6 +138,7 @@ class Work:
     jobs: list[tuple[Target, Loaded]]
     options: Options
     sources: dict[Path, SourceFile] = field(default_factory=dict)
+    store: ResultStore | None = None
 
 
 _WORK: Work | None = None
@@ -147,11 +148,14 @@ def _process(number: int) -> tuple[int, FileResult]:
     assert _WORK is not None, "worker started without work"
     target, loaded = _WORK.jobs[number]
     try:
-        return number, check_file(_WORK, target, loaded)
+        result = check_file(_WORK, target, loaded)
     except Exception as error:  # a file that breaks the analysis must not end the run
         logger.exception("checking %s failed", target.display)
         return number, FileResult(target.display, target.path,
                                   skipped=f"internal error: {type(error).__name__}: {error}")
+    if _WORK.store is not None:
+        _WORK.store.put(result, loaded)  # in the worker: writing is part of the parallel work
+    return number, result
 
 
 def check_file(work: Work, target: Target, loaded: Loaded) -> FileResult:
@@ -197,6 +201,34 @@ def _apply_fixes(work: Work, source: SourceFile, report: Report, result: FileRes
     result.fixes_applied = applied
 
 
+@dataclass
+class ResultStore:
+    """Fresh results into the cache, under the keys the run computed for their files."""
+
+    cache: cache_module.Cache
+    options: Options
+    relative: Callable[[Path], str]
+    keys: dict[Path, str]
+
+    def put(self, result: FileResult, loaded: Loaded) -> None:
+        """Remember a fresh result; not one with failures, which deserve another try."""
+        if result.skipped or result.failures:
+            return  # nothing checked, or an incomplete answer
+        if result.fixed_text is not None:
+            if not self.options.fix or self.options.diff:
+                return  # the findings belong to a text that is not on disk
+            data = loaded.encode(result.fixed_text)
+            key = cache_module.entry_key(self.relative(result.path), data)
+        else:
+            key = self.keys.get(result.path) or cache_module.entry_key(
+                self.relative(result.path), loaded.data
+            )
+        self.cache.put(key, {
+            "findings": [cache_module.finding_to_dict(finding) for finding in result.findings],
+            "syntax_problem": cache_module.problem_to_dict(result.syntax_problem),
+        })
+
+
 # -- a whole project -------------------------------------------------------------------------
 
 
@@ -222,9 +254,9 @@ class ProjectRun:
         if cache is not None:
             pending = self._serve_from_cache(cache, pending)
         if pending:
-            for result in self._check(pending, index_texts):
+            store = ResultStore(cache, self.options, self._relative, self.keys) if cache is not None else None
+            for result in self._check(pending, index_texts, store):
                 self.results[result.path] = result
-                self._store(cache, result)
         if cache is not None:
             cache.prune()
         logger.debug("checked %d file(s) under %s in %.2f s, %d from the cache",
@@ -299,27 +331,11 @@ class ProjectRun:
             self.advance(1)
         return missed
 
-    def _store(self, cache: cache_module.Cache | None, result: FileResult) -> None:
-        """Remember a fresh result; not one with failures, which deserve another try."""
-        if cache is None or result.skipped or result.failures:
-            return  # no cache, nothing checked, or an incomplete answer
-        if result.fixed_text is not None:
-            if not self.options.fix or self.options.diff:
-                return  # the findings belong to a text that is not on disk
-            data = self.loaded[result.path].encode(result.fixed_text)
-            key = cache_module.entry_key(self._relative(result.path), data)
-        else:
-            key = self.keys.get(result.path) or cache_module.entry_key(
-                self._relative(result.path), self.loaded[result.path].data
-            )
-        cache.put(key, {
-            "findings": [cache_module.finding_to_dict(finding) for finding in result.findings],
-            "syntax_problem": cache_module.problem_to_dict(result.syntax_problem),
-        })
-
-    def _check(self, pending: list[Target], index_texts: dict[Path, str]) -> list[FileResult]:
+    def _check(self, pending: list[Target], index_texts: dict[Path, str],
+               store: ResultStore | None) -> list[FileResult]:
         global _WORK
         work = self._prepare(pending, index_texts)
+        work.store = store
         jobs = choose_jobs(self.options.jobs, len(pending))
         _WORK = work
         try:
@@ -356,7 +372,7 @@ class ProjectRun:
 
     def _in_parallel(self, work: Work, jobs: int) -> Iterator[FileResult]:
         context = multiprocessing.get_context("fork")
-        chunk = max(1, min(16, len(work.jobs) // (jobs * 8)))
+        chunk = max(1, min(int(os.environ.get('FMC', '16')), len(work.jobs) // (jobs * 8)))
         with context.Pool(jobs) as pool:
             for _, result in pool.imap_unordered(_process, range(len(work.jobs)), chunk):
                 yield result
