@@ -254,7 +254,8 @@ class ProjectRun:
         if cache is not None:
             pending = self._serve_from_cache(cache, pending)
         if pending:
-            store = ResultStore(cache, self.options, self._relative, self.keys) if cache is not None else None
+            store = None if cache is None else ResultStore(cache, self.options, self._relative,
+                                                           self.keys)
             for result in self._check(pending, index_texts, store):
                 self.results[result.path] = result
         if cache is not None:

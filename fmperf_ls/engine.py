@@ -94,14 +94,15 @@ class Engine:
             for rule in self.rules
             if settings.enabled(rule.code) and rule.applies_to(source.text)
         ]
+        outline = source.outline if active and self.gates and not source.parsed else None
         ctx = Context(
             source,
             settings,
             TypeFacade(source, self.budget_seconds, self.jedi_lookup),
             self.project,
         )
-        if active and self.gates and not source.parsed and source.outline is not None:
-            active = [rule for rule in active if self._may_fire(rule, source.outline, ctx)]
+        if outline is not None:
+            active = [rule for rule in active if self._may_fire(rule, outline, ctx)]
         suppressed: Suppressions | None = None
         for rule in active:
             for finding in self._run(rule, ctx, report):

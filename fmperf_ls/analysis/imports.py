@@ -78,8 +78,9 @@ def dotted_parts(node: NodeOrLeaf) -> list[str] | None:
 
 
 def _collect(source: SourceFile) -> dict[str, str]:
-    if not source.parsed and source.outline is not None:
-        return _collect_from_ast(source.outline)
+    outline = source.built_outline
+    if not source.parsed and outline is not None:
+        return _collect_from_ast(outline)
     names: dict[str, str] = {}
     for node in source.nodes("import_name", "import_from"):
         try:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 from parso.python.tree import Name
@@ -145,11 +146,15 @@ class TypeFacade:
         jedi_lookup: Callable[[SourceFile, Name], NodeOrLeaf | None] | None = None,
     ):
         self.source = source
-        self.imports = ImportMap.of(source)
         self._cache: dict[object, Inferred] = {}
         self._budget = budget_seconds
         self._spent = 0.0
         self._jedi_lookup = jedi_lookup
+
+    @cached_property
+    def imports(self) -> ImportMap:
+        """Read on first use: from the `ast` outline if a gate built one, else the tree."""
+        return ImportMap.of(self.source)
 
     def kind(self, node: NodeOrLeaf) -> Kind:
         return self.infer(node).kind

@@ -123,7 +123,7 @@ def latest_definition(name: Name) -> tuple[Name, BaseNode] | None:
     return (definitions[0], statement) if statement is not None else None
 
 
-_DEFINITIONS: dict[int, tuple[Module, dict[str, dict[int, list[tuple[Name, bool]]]]]] = {}
+_DEFINITIONS: dict[int, tuple[Module, object, dict[str, dict[int, list[tuple[Name, bool]]]]]] = {}
 
 
 def _definitions_named(module: Module, value: str) -> dict[int, list[tuple[Name, bool]]]:
@@ -133,18 +133,21 @@ def _definitions_named(module: Module, value: str) -> dict[int, list[tuple[Name,
     the comprehension whose `for` binds it (then the flag is True: a target is
     written after its use, `[x for x in y]`). A use then only looks at the
     groups of its own ancestors, which keeps the cost linear in the uses of
-    popular names such as `df`. Trees are never changed after parsing, so the
-    groups are kept for the few most recent modules.
+    popular names such as `df`. The groups are kept for the few most recent
+    modules, as long as parso's name index of the module is the same object:
+    the diff parser updates an open document's tree in place, and then drops
+    that index.
     """
+    names = _used_names(module)
     entry = _DEFINITIONS.get(id(module))
-    if entry is None or entry[0] is not module:
+    if entry is None or entry[0] is not module or entry[1] is not names:
         if len(_DEFINITIONS) >= 16:
             _DEFINITIONS.clear()
-        entry = _DEFINITIONS[id(module)] = (module, {})
-    found = entry[1].get(value)
+        entry = _DEFINITIONS[id(module)] = (module, names, {})
+    found = entry[2].get(value)
     if found is None:
-        found = entry[1][value] = {}
-        for use in _used_names(module).get(value, []):
+        found = entry[2][value] = {}
+        for use in names.get(value, []):
             if not use.is_definition() or _is_attribute_name(use):
                 continue  # `model.attr = ...` binds an attribute, not the name `attr`
             comprehension = _comprehension_of(use)

@@ -106,6 +106,15 @@ class SourceFile:
         module = compile_module(self.text, self.path)
         return Outline(module) if module is not None else None
 
+    @property
+    def built_outline(self) -> Outline | None:
+        """The outline when something already built it; None otherwise (or if it failed).
+
+        For readers that can use either view of the file: where the tree is
+        cheap (an open document's diff parse), nothing builds the outline.
+        """
+        return self.__dict__.get("outline")
+
     @cached_property
     def compiles(self) -> bool:
         """Whether `ast` accepts the text, computed without the outline when it is absent."""

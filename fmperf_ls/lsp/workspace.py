@@ -179,7 +179,10 @@ class Session:
     # -- settings ---------------------------------------------------------------
 
     def _build_engines(self) -> None:
-        self.fast_engine = Engine(self.settings, self.project, self._probe, budget_seconds=3600)
+        # No gates for the open document: the diff parser updates its tree for less than
+        # the `ast` outline a gate would first compile (see analysis/outline.py).
+        self.fast_engine = Engine(self.settings, self.project, self._probe, budget_seconds=3600,
+                                  gates=False)
         lookup = JediLookup(self.root, self.editor.site_packages, self.editor.interpreter)
         budget = self.editor.analysis_budget_ms / 1000
         self.slow_engine = Engine(self.settings, self.project, lookup, budget_seconds=budget)
