@@ -130,11 +130,10 @@ def project_schema(ctx: Context, qualified: str, hops: int = 0) -> SchemaClass |
     `__init__`) a few hops; None when the project root is unknown or the
     module is not a file of the project.
     """
-    root = getattr(ctx.project, "root", None)
     module, _, name = qualified.rpartition(".")
-    if root is None or not module or hops > _MAX_HOPS:
+    if not module or hops > _MAX_HOPS:
         return None
-    path = _module_file(Path(root), module, ctx.source.path)
+    path = ctx.project.modules.file_of(ctx.source.path, module)
     if path is None:
         return None
     view = _read_module(path)
@@ -169,22 +168,6 @@ def _absolute(module: str, path: Path, relative: str) -> str:
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
     base = package[: len(package) - (level - 1)] if level > 1 else package
     return ".".join([*base, relative.lstrip(".")])
-
-
-def _module_file(root: Path, module: str, importer: str) -> Path | None:
-    if module.startswith("."):
-        level = len(module) - len(module.lstrip("."))
-        base = Path(importer).parent
-        for _ in range(level - 1):
-            base = base.parent
-        parts = module.lstrip(".").split(".") if module.lstrip(".") else []
-    else:
-        base, parts = root, module.split(".")
-    candidate = base.joinpath(*parts)
-    for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
-        if path.is_file():
-            return path
-    return None
 
 
 def _read_module(path: Path) -> _FileView | None:
