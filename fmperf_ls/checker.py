@@ -373,7 +373,7 @@ class ProjectRun:
 
     def _in_parallel(self, work: Work, jobs: int) -> Iterator[FileResult]:
         context = multiprocessing.get_context("fork")
-        chunk = max(1, min(int(os.environ.get('FMC', '16')), len(work.jobs) // (jobs * 8)))
+        chunk = max(1, min(16, len(work.jobs) // (jobs * 8)))
         with context.Pool(jobs) as pool:
             for _, result in pool.imap_unordered(_process, range(len(work.jobs)), chunk):
                 yield result
