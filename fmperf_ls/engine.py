@@ -98,7 +98,7 @@ class Engine:
         ctx = Context(
             source,
             settings,
-            TypeFacade(source, self.budget_seconds, self.jedi_lookup),
+            TypeFacade(source, self.budget_seconds, self.jedi_lookup, self.project.modules),
             self.project,
         )
         if outline is not None:

@@ -207,3 +207,48 @@ def test_a_command_line_run_reuses_the_tree_jedi_parsed(tmp_path, files_fixed):
     assert definition is not None and definition.type == "funcdef"
     jedi_trees = [trees[helpers].node for trees in parser_cache.values() if helpers in trees]
     assert (definition.get_root_node() in jedi_trees) is files_fixed
+
+
+HELPER_SHAPES = {
+    "a sole def": ("def load(path: str) -> pd.DataFrame:\n    return pd.read_csv(path)\n",
+                   False),
+    "a string annotation": ("def load(path) -> 'pd.DataFrame':\n    return pd.read_csv(path)\n",
+                            False),
+    "a def per branch": ("if pd:\n    def load(path) -> pd.DataFrame:\n        return 1\n"
+                         "else:\n    def load(path) -> pd.DataFrame:\n        return 2\n", True),
+    "a re-export": ("from frames.io import load\n", True),
+}
+
+
+@pytest.mark.parametrize("shape", HELPER_SHAPES)
+def test_a_helper_defined_once_is_read_off_its_module_outline(tmp_path, shape):
+    """No jedi (and no parse of the helper's module) when the outline names the function;
+    the finding is the one jedi leads to either way."""
+    from fmperf_ls.analysis.infer import jedi_definition
+    from fmperf_ls.analysis.project import ProjectIndex
+    from fmperf_ls.engine import Engine
+
+    helpers, asks_jedi = HELPER_SHAPES[shape]
+    (tmp_path / "frames").mkdir()
+    (tmp_path / "frames" / "__init__.py").write_text("")
+    (tmp_path / "frames" / "io.py").write_text(
+        "import pandas as pd\n\n\ndef load(path) -> pd.DataFrame:\n    return pd.read_csv(path)\n")
+    (tmp_path / "frames" / "helpers.py").write_text("import pandas as pd\n\n\n" + helpers)
+    text = ("import pandas as pd\n\nfrom frames.helpers import load\n\n\n"
+            "def evening() -> pd.Series:\n    prices = load('p.csv')\n"
+            "    return prices[prices.hour > 17]['price']\n")
+    jedi = jedi_definition(tmp_path)
+    asked = []
+
+    def lookup(source, name):
+        asked.append(name.value)
+        return jedi(source, name)
+
+    engine = Engine(project=ProjectIndex(tmp_path), jedi_lookup=lookup, budget_seconds=30.0)
+    path = str(tmp_path / "frames" / "use.py")
+
+    report = engine.check(SourceFile(text, path))
+
+    assert [(finding.code, finding.range.start.line) for finding in report.findings] == [
+        ("FMP201", 7)]
+    assert bool(asked) is asks_jedi

@@ -32,6 +32,11 @@ class ImportMap:
             source._import_map = cached  # type: ignore[attr-defined]
         return cached
 
+    @classmethod
+    def of_outline(cls, outline: Outline) -> ImportMap:
+        """The map of a module known only by its `ast` outline (another module's)."""
+        return cls(_collect_from_ast(outline))
+
     def resolve(self, local: str) -> str | None:
         return self.names.get(local)
 

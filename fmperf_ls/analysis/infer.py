@@ -10,6 +10,7 @@ unknown receiver never produces a finding.
 
 from __future__ import annotations
 
+import ast
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from parso.python.tree import Name
 from parso.tree import NodeOrLeaf
 
 from fmperf_ls.analysis.imports import ImportMap
+from fmperf_ls.analysis.module_files import ModuleFiles
 from fmperf_ls.analysis.scopes import definitions_before, is_inside
 from fmperf_ls.analysis.source import SourceFile
 
@@ -144,8 +146,10 @@ class TypeFacade:
         source: SourceFile,
         budget_seconds: float = 1.0,
         jedi_lookup: Callable[[SourceFile, Name], NodeOrLeaf | None] | None = None,
+        modules: ModuleFiles | None = None,
     ):
         self.source = source
+        self._modules = modules
         self._cache: dict[object, Inferred] = {}
         self._budget = budget_seconds
         self._spent = 0.0
@@ -295,7 +299,7 @@ class TypeFacade:
         if name is not None and name.split(".")[0] in ("pandas", "numpy"):
             return self._pandas_function_result(name, children[index], depth)
         if name is not None:
-            return self._via_jedi(_last_name(callee), depth)  # a helper of the project
+            return self._via_jedi(_last_name(callee), depth, name)  # a helper of the project
         if current.kind is not Kind.UNKNOWN and not (callee.type == "name"):
             return UNKNOWN  # a call of something known not to be a function we can read
         return self._call_of_project_function(callee, depth)
@@ -311,7 +315,8 @@ class TypeFacade:
         if definitions:
             definition = definitions[0].get_definition()
             if definition is not None and definition.type in ("import_from", "import_name"):
-                return self._via_jedi(callee, depth)
+                imported = self.imports.resolve(callee.value)  # type: ignore[attr-defined]
+                return self._via_jedi(callee, depth, imported)
         return UNKNOWN
 
     def _pandas_function_result(self, name: str, call: NodeOrLeaf, depth: int) -> Inferred:
@@ -484,10 +489,17 @@ class TypeFacade:
 
     # -- jedi ------------------------------------------------------------------
 
-    def _via_jedi(self, callee: NodeOrLeaf, depth: int) -> Inferred:
-        """Follow an imported function to its definition and read its annotation."""
+    def _via_jedi(self, callee: NodeOrLeaf, depth: int, qualified: str | None) -> Inferred:
+        """Follow an imported function to its definition and read its annotation.
+
+        A function its project module defines once, at the top, is read off
+        that module's `ast` outline, without the parse jedi would make.
+        """
         if self._jedi_lookup is None or self._spent >= self._budget:
             return UNKNOWN
+        outlined = self._from_module_outline(qualified, depth) if qualified else None
+        if outlined is not None:
+            return Inferred(outlined.kind, via_jedi=True)
         started = time.perf_counter()
         try:
             definition = self._jedi_lookup(self.source, callee)  # type: ignore[arg-type]
@@ -501,6 +513,24 @@ class TypeFacade:
         foreign = TypeFacade(module_source, budget_seconds=0.0)
         result = foreign._annotation_kind(definition.annotation, depth + 1)  # type: ignore
         return Inferred(result.kind, via_jedi=True)
+
+    def _from_module_outline(self, qualified: str, depth: int) -> Inferred | None:
+        """The annotation's kind of `pkg.mod.function`, from the module's outline; None
+        when the outline cannot tell which function the name is (jedi decides then)."""
+        module, _, function = qualified.rpartition(".")
+        modules = self._modules
+        path = modules.file_of(self.source.path, module) if modules and module else None
+        outline = modules.outline(path) if modules and path else None
+        definition = outline.sole_top_level_function(function) if outline else None
+        if outline is None or definition is None:
+            return None
+        if definition.returns is None:
+            return UNKNOWN
+        stub = SourceFile(f"def _() -> {ast.unparse(definition.returns)}: ...\n", str(path))
+        foreign = TypeFacade(stub, budget_seconds=0.0)
+        foreign.imports = ImportMap.of_outline(outline)  # the names as the module imports them
+        annotation = next(stub.tree.iter_funcdefs()).annotation
+        return foreign._annotation_kind(annotation, depth + 1)
 
 
 def _rebinds_from(definer: Name, use: Name) -> bool:

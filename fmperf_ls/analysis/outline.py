@@ -86,6 +86,40 @@ class Outline:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
         )
 
+    def sole_top_level_function(self, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The module's one binding of `name`, when it is a `def` at the top.
+
+        None when the module binds the name otherwise or more than once (an
+        import, an assignment, a def per branch of an `if`, overloads): then
+        which function a caller gets is not for the outline to tell.
+        """
+        found = self._top_level_bindings.get(name, [])
+        if len(found) == 1 and isinstance(found[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return found[0]
+        return None
+
+    @cached_property
+    def _top_level_bindings(self) -> dict[str, list[ast.AST]]:
+        """Statements binding each name at module level, inside `if`/`try`/`with`/`for` too."""
+        bindings: dict[str, list[ast.AST]] = defaultdict(list)
+        pending: list[ast.AST] = list(self.body)
+        while pending:
+            statement = pending.pop()
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bindings[statement.name].append(statement)
+                continue
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                for alias in statement.names:
+                    bindings[(alias.asname or alias.name).partition(".")[0]].append(statement)
+                continue
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                    bindings[node.id].append(statement)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                                       ast.Import, ast.ImportFrom)):
+                    pending.append(node)  # a def or import in a branch binds at the top
+        return bindings
+
     @cached_property
     def top_level_classes(self) -> frozenset[str]:
         return frozenset(
