@@ -94,3 +94,17 @@ def test_an_unreadable_or_broken_module_has_no_outline(tmp_path):
     assert modules.outline(broken) is None
     assert modules.outline(binary) is None
     assert modules.outline(tmp_path / "missing.py") is None
+
+
+def test_a_module_created_later_is_found_once_the_index_hears_of_it(tmp_path):
+    from fmperf_ls.analysis.project import ProjectIndex
+
+    tree(tmp_path, {"app/__init__.py": "", "app/views.py": ""})
+    project = ProjectIndex(tmp_path)
+    views = str(tmp_path / "app" / "views.py")
+    assert project.modules.file_of(views, "app.helpers") is None
+
+    tree(tmp_path, {"app/helpers.py": "def describe(asset):\n    return asset.name\n"})
+    project.update(str(tmp_path / "app" / "helpers.py"), "def describe(asset): ...\n")
+
+    assert project.modules.file_of(views, "app.helpers") == tmp_path / "app/helpers.py"

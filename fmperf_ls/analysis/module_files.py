@@ -49,6 +49,10 @@ class ModuleFiles:
             self._files[key] = _first_existing(_candidates(self.root, folder, module))
         return self._files[key]
 
+    def files_changed(self) -> None:
+        """A file appeared or went away: where imports lead is looked up again."""
+        self._files.clear()
+
     def follows(self, importer: str, qualified: str) -> bool:
         """Whether a name `importer` imported as `qualified` (`pkg.mod.f`) is project code.
 

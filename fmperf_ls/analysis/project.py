@@ -105,6 +105,8 @@ class ProjectIndex:
         files named by `extend-model-modules` always are.
         """
         seen = self._seen.get(path)
+        if seen is None:
+            self.modules.files_changed()
         text_hash = hash(text)
         if seen is not None and seen.text_hash == text_hash and (seen.key or not force):
             return False  # the same text as last time, already indexed as it should be
@@ -155,6 +157,7 @@ class ProjectIndex:
             self._cache.forget(key)
 
     def remove(self, path: str) -> bool:
+        self.modules.files_changed()
         seen = self._seen.pop(path, None)
         if seen is not None and seen.key is not None:
             self._forget(seen.key)
