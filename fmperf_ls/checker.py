@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fmperf_ls import cache as cache_module
-from fmperf_ls.analysis import infer
+from fmperf_ls.analysis import consulted, infer
 from fmperf_ls.analysis.models import could_define_models
 from fmperf_ls.analysis.project import ProjectIndex
 from fmperf_ls.analysis.source import SourceFile
@@ -162,8 +162,10 @@ def check_file(work: Work, target: Target, loaded: Loaded) -> FileResult:
     """Check one file, and when fixing, compute its fixed text and what remains."""
     assert loaded.text is not None
     source = work.sources.pop(target.path, None) or SourceFile(loaded.text, str(target.path))
-    report = work.engine.check(source)
+    with consulted.recording() as noted:
+        report = work.engine.check(source)
     result = _result(target, report)
+    result.consulted = consulted.stamps(noted, exclude=str(target.path))
     if work.options.fixing and report.syntax_problem is None:
         _apply_fixes(work, source, report, result)
     return result
@@ -226,6 +228,7 @@ class ResultStore:
         self.cache.put(key, {
             "findings": [cache_module.finding_to_dict(finding) for finding in result.findings],
             "syntax_problem": cache_module.problem_to_dict(result.syntax_problem),
+            "consulted": [list(stamp) for stamp in result.consulted],
         })
 
 
@@ -296,8 +299,6 @@ class ProjectRun:
             loaded = load(path)
         return loaded.text
 
-    # TODO(FMP102): the key covers model files but not helpers jedi follows into other
-    # modules; a changed helper can leave a stale FMP102/FMP201 result until --no-cache.
     def _open_cache(self, index_texts: dict[Path, str]) -> cache_module.Cache:
         models = hashlib.blake2b(digest_size=16)
         for path in sorted(index_texts):
@@ -384,6 +385,9 @@ def _from_entry(target: Target, entry: dict[str, Any] | None) -> FileResult | No
     if entry is None:
         return None
     try:
+        stamps = [(str(path), int(mtime), int(size)) for path, mtime, size in entry["consulted"]]
+        if not consulted.unchanged(stamps):
+            return None  # a helper, callee or schema elsewhere changed: check again
         findings = [cache_module.finding_from_dict(item) for item in entry["findings"]]
         problem = cache_module.problem_from_dict(entry["syntax_problem"])
     except (KeyError, TypeError, ValueError) as error:

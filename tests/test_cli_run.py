@@ -97,6 +97,28 @@ def test_a_model_change_elsewhere_invalidates_every_entry(tmp_path: Path):
     assert [result.cached for result in _run(tmp_path)] == [False, False]
 
 
+def test_a_change_to_a_helper_the_findings_rest_on_invalidates_their_entry(tmp_path: Path):
+    """use.py's finding rests on the annotation of a helper in another module."""
+    helper = "import pandas as pd\n\n\ndef load(path) -> {}:\n    return pd.read_csv(path)\n"
+    project(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": helper.format("pd.DataFrame"),
+        "pkg/use.py": "import pandas as pd\n\nfrom pkg.helpers import load\n\n"
+                      "prices = load('p.csv')\nevening = prices[prices.hour > 17]['price']\n",
+    })
+    cold = {result.display.rsplit("/", 1)[-1]: result for result in _run(tmp_path)}
+    warm = {result.display.rsplit("/", 1)[-1]: result for result in _run(tmp_path)}
+
+    (tmp_path / "pkg" / "helpers.py").write_text(helper.format("dict"))
+    edited = {result.display.rsplit("/", 1)[-1]: result for result in _run(tmp_path)}
+
+    assert [finding.code for finding in cold["use.py"].findings] == ["FMP201"]
+    assert cold["use.py"].consulted and cold["use.py"].consulted[0][0].endswith("helpers.py")
+    assert warm["use.py"].cached and warm["use.py"].findings == cold["use.py"].findings
+    assert not edited["use.py"].cached and edited["use.py"].findings == []
+    assert edited["__init__.py"].cached
+
+
 def test_a_settings_change_invalidates(tmp_path: Path):
     project(tmp_path, {"read.py": READ})
     _run(tmp_path)

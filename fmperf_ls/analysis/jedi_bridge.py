@@ -16,6 +16,7 @@ from parso.cache import parser_cache
 from parso.python.tree import Module, Name
 from parso.tree import NodeOrLeaf
 
+from fmperf_ls.analysis import consulted
 from fmperf_ls.analysis.scopes import definitions_before
 from fmperf_ls.analysis.source import Range, SourceFile
 
@@ -67,7 +68,11 @@ class JediBridge:
             if len(self._answers) >= _MAX_ANSWERS:
                 self._answers.clear()
             self._answers[key] = self._lookup(source, name)
-        return self._answers[key]
+        found = self._answers[key]
+        module = source_of_tree(found.get_root_node()) if found is not None else None
+        if module is not None:
+            consulted.note(module.path)
+        return found
 
     def _goto_through_import(self, source: SourceFile, name: Name) -> list | None:
         """Ask jedi about `import line + expression` instead of the whole file.

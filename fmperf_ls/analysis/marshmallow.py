@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from parso.tree import BaseNode, NodeOrLeaf
 
+from fmperf_ls.analysis import consulted
 from fmperf_ls.analysis.imports import ImportMap, dotted_parts
 from fmperf_ls.analysis.pyomo import call_arguments, function_named
 from fmperf_ls.analysis.source import SourceFile, inner_nodes
@@ -171,6 +172,7 @@ def _absolute(module: str, path: Path, relative: str) -> str:
 
 
 def _read_module(path: Path) -> _FileView | None:
+    consulted.note(path)
     try:
         stamp = path.stat().st_mtime
         text = path.read_text(encoding="utf-8")

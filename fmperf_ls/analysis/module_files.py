@@ -20,6 +20,7 @@ import os
 from collections import OrderedDict
 from pathlib import Path
 
+from fmperf_ls.analysis import consulted
 from fmperf_ls.analysis.outline import Outline, outline_of
 
 _MAX_OUTLINES = 32
@@ -68,6 +69,7 @@ class ModuleFiles:
 
         None when it cannot be read or compiled: then nothing can be ruled out.
         """
+        consulted.note(path)
         try:
             status = path.stat()
             stamp = (status.st_mtime_ns, status.st_size)

@@ -31,6 +31,8 @@ class FileResult:
     """The text after `--fix`, when any fix applied; None otherwise."""
     fixes_applied: int = 0
     cached: bool = False
+    consulted: list[tuple[str, int, int]] = field(default_factory=list)
+    """Other files the findings rest on, with their stamps (see analysis/consulted.py)."""
 
 
 def fixable_counts(results: list[FileResult]) -> tuple[int, int]:
