@@ -8,6 +8,8 @@ findings elsewhere in the file are still reported while the user types.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,10 +49,28 @@ def to_diagnostic(finding: Finding, source: SourceFile, codec: PositionCodec) ->
 
 
 def _source_for(path: str, source: SourceFile) -> SourceFile:
-    """The file a related place is in; columns elsewhere are converted as plain ASCII."""
-    # TODO(FMP102): read the callee's file when its line holds characters outside
-    # the BMP; until then a related range there is off by one column per such character.
-    return source if path == source.path else SourceFile("", path)
+    """The file a related place is in, read from disk when it is another one.
+
+    Columns go to the client in UTF-16 units, which only the line's text can
+    tell: a callee's line may hold characters outside the Basic Multilingual Plane.
+    """
+    if path == source.path:
+        return source
+    try:
+        status = os.stat(path)
+    except OSError:
+        return SourceFile("", path)  # gone: the place keeps its line, not its column
+    return _file_on_disk(path, status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_on_disk(path: str, mtime_ns: int, size: int) -> SourceFile:
+    """The text of a file as it is on disk (keyed by its stamp, so an edit reads it again)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return SourceFile(text, path)
 
 
 def to_diagnostics(
