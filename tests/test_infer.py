@@ -217,13 +217,14 @@ HELPER_SHAPES = {
     "a def per branch": ("if pd:\n    def load(path) -> pd.DataFrame:\n        return 1\n"
                          "else:\n    def load(path) -> pd.DataFrame:\n        return 2\n", True),
     "a re-export": ("from frames.io import load\n", True),
+    "a class": ("class load(pd.DataFrame):\n    pass\n", False),
 }
 
 
 @pytest.mark.parametrize("shape", HELPER_SHAPES)
 def test_a_helper_defined_once_is_read_off_its_module_outline(tmp_path, shape):
-    """No jedi (and no parse of the helper's module) when the outline names the function;
-    the finding is the one jedi leads to either way."""
+    """No jedi (and no parse of the helper's module) when the outline names the function
+    or class; the finding is the one jedi leads to either way."""
     from fmperf_ls.analysis.infer import jedi_definition
     from fmperf_ls.analysis.project import ProjectIndex
     from fmperf_ls.engine import Engine
@@ -248,7 +249,9 @@ def test_a_helper_defined_once_is_read_off_its_module_outline(tmp_path, shape):
     path = str(tmp_path / "frames" / "use.py")
 
     report = engine.check(SourceFile(text, path))
+    by_jedi = Engine(jedi_lookup=jedi, budget_seconds=30.0).check(SourceFile(text, path))
 
-    assert [(finding.code, finding.range.start.line) for finding in report.findings] == [
-        ("FMP201", 7)]
+    expected = [] if shape == "a class" else [("FMP201", 7)]  # a class call is not followed
+    assert [(finding.code, finding.range.start.line) for finding in report.findings] == expected
+    assert report.findings == by_jedi.findings
     assert bool(asked) is asks_jedi

@@ -516,16 +516,17 @@ class TypeFacade:
 
     def _from_module_outline(self, qualified: str, depth: int) -> Inferred | None:
         """The annotation's kind of `pkg.mod.function`, from the module's outline; None
-        when the outline cannot tell which function the name is (jedi decides then)."""
+        when the outline cannot tell what the name is (jedi decides then). A class
+        called is no function whose annotation could be read: unknown, as from jedi."""
         module, _, function = qualified.rpartition(".")
         modules = self._modules
         path = modules.file_of(self.source.path, module) if modules and module else None
         outline = modules.outline(path) if modules and path else None
-        definition = outline.sole_top_level_function(function) if outline else None
+        definition = outline.sole_definition(function) if outline else None
         if outline is None or definition is None:
             return None
-        if definition.returns is None:
-            return UNKNOWN
+        if isinstance(definition, ast.ClassDef) or definition.returns is None:
+            return UNKNOWN  # jedi would land on a class, or on a def without annotation
         stub = SourceFile(f"def _() -> {ast.unparse(definition.returns)}: ...\n", str(path))
         foreign = TypeFacade(stub, budget_seconds=0.0)
         foreign.imports = ImportMap.of_outline(outline)  # the names as the module imports them

@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import TypeVar
 
 NodeT = TypeVar("NodeT", bound=ast.AST)
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 LOOP_TYPES: tuple[type[ast.AST], ...] = (
     ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp,
@@ -86,15 +87,16 @@ class Outline:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
         )
 
-    def sole_top_level_function(self, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-        """The module's one binding of `name`, when it is a `def` at the top.
+    def sole_definition(self, name: str) -> Definition | None:
+        """The module's one binding of `name`, when it is a `def` or `class` at the top.
 
         None when the module binds the name otherwise or more than once (an
         import, an assignment, a def per branch of an `if`, overloads): then
-        which function a caller gets is not for the outline to tell.
+        which object an importer gets is not for the outline to tell.
         """
         found = self._top_level_bindings.get(name, [])
-        if len(found) == 1 and isinstance(found[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        if len(found) == 1 and isinstance(found[0], definitions):
             return found[0]
         return None
 
