@@ -113,6 +113,29 @@ def test_fmp101_lets_through_a_chain_of_relationships_on_an_enumerated_target():
     assert findings(orm.LazyLoadInLoop, code) == ["FMP101", "FMP101"]
 
 
+def test_a_model_file_the_index_already_holds_is_judged_by_the_index():
+    """In a command-line run every file is indexed before it is checked: its own
+    relationships are in the index, and a loop reading none of them is ruled out."""
+    code = textwrap.dedent("""
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+
+
+        class Node(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            parent_id = db.Column(db.Integer, db.ForeignKey("node.id"))
+            kids = db.relationship("Node")
+
+
+        def ids(nodes):
+            return [node.id for node in nodes]
+        """).lstrip("\n")
+
+    assert gate(orm.LazyLoadInLoop, code) is True  # not indexed yet: `kids` may count
+    assert gate(orm.LazyLoadInLoop, code, {**MODELS, PATH: code}) is False
+
+
 # -- FMP102 --------------------------------------------------------------------------
 
 

@@ -41,6 +41,65 @@ def test_schema_gate_rules_out_module_instances_and_arguments_that_vary():
         """)
 
 
+def test_schema_gate_rules_out_schemas_handed_over_or_built_in_commands():
+    """Built for someone else (a spec, a registry), or in a command that runs once."""
+    assert not gate("FMP501", """
+        import click
+        from marshmallow import Schema, fields
+
+
+        class AssetSchema(Schema):
+            id = fields.Int()
+
+
+        def register(spec):
+            spec.components.schema("Asset", schema=AssetSchema())
+            handlers = [AssetSchema(many=True)]
+            return handlers
+
+
+        @click.command("show-asset")
+        def show(asset):
+            print(AssetSchema().dump(asset))
+        """)
+
+
+def test_schema_gate_lets_through_an_instance_kept_in_a_variable_and_used():
+    code = """
+        from marshmallow import Schema, fields
+
+
+        class AssetSchema(Schema):
+            id = fields.Int()
+
+
+        def dump(asset):
+            schema = AssetSchema()
+            return schema.dump(asset)
+        """
+    assert gate("FMP501", code)
+    assert [finding.code for finding in findings("FMP501", code)] == ["FMP501"]
+
+
+def test_schema_gate_judges_a_lambda_by_itself_not_the_command_around_it():
+    code = """
+        import click
+        from marshmallow import Schema, fields
+
+
+        class AssetSchema(Schema):
+            id = fields.Int()
+
+
+        @click.command("show-assets")
+        def show(assets):
+            for asset in assets:
+                print((lambda: AssetSchema().dump(asset))())
+        """
+    assert gate("FMP501", code)
+    assert [finding.code for finding in findings("FMP501", code)] == ["FMP501"]
+
+
 def test_schema_gate_lets_through_a_schema_of_an_aliased_schemas_module():
     assert gate("FMP501", ALIASED_MODULE)
     assert len(findings("FMP501", ALIASED_MODULE)) == 1

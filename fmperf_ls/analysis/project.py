@@ -95,6 +95,11 @@ class ProjectIndex:
         """Whether `extend-model-modules` names this file."""
         return bool(self._forced) and os.path.realpath(path) in self._forced
 
+    def knows(self, path: str, text: str) -> bool:
+        """Whether this very text of the file is indexed: checking it adds nothing."""
+        seen = self._seen.get(path)
+        return seen is not None and seen.text_hash == hash(text)
+
     # -- updates ----------------------------------------------------------------------
 
     def update(self, path: str, text: str, source: SourceFile | None = None, *,

@@ -144,10 +144,13 @@ def _may_add_models(ctx: Context) -> bool:
 
     `_flow` indexes the checked file first, so relationships or classes it
     defines count although the index may not know them yet: a gate then
-    cannot rule anything out on the index's names.
+    cannot rule anything out on the index's names. A text the index already
+    holds (every file of a command-line run) adds nothing.
     """
-    path = ctx.source.path
-    return could_define_models(ctx.source.text) or ctx.project.is_model_module(path)
+    path, text = ctx.source.path, ctx.source.text
+    if ctx.project.knows(path, text):
+        return False
+    return could_define_models(text) or ctx.project.is_model_module(path)
 
 
 def _gate_relationship_names(ctx: Context, lazies: frozenset[str] | None = None

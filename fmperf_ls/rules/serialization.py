@@ -330,9 +330,10 @@ class SchemaPerCall(Rule):
             return False  # schemas are only recognised in files that import marshmallow
         classes = {cls.name for cls in outline.nodes(ast.ClassDef) if cls.bases}
         functions = list(outline.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        used = _AstUses(outline)
         for call in outline.nodes(ast.Call):
             if _ast_schema_call(ctx, call, classes, likely=True) and _ast_literal_call(call) and (
-                any(_ast_within(call, function) for function in functions)
+                used.here(call) and _ast_runs_per_call(call, functions)
             ):
                 return True
         return False
@@ -1176,6 +1177,39 @@ def _ast_literal(node: ast.expr) -> bool:
     if isinstance(node, (ast.Tuple, ast.List)):
         return all(_ast_literal(item) for item in node.elts)
     return False
+
+
+class _AstUses:
+    """Which calls' results serialize or validate in the file: `_used_here` read off the
+    outline, loosely (any same-named variable anywhere counts)."""
+
+    def __init__(self, outline: Outline):
+        serializing = [node for node in outline.nodes(ast.Attribute) if node.attr in _SERIALIZING]
+        self.calls = {id(node.value) for node in serializing if isinstance(node.value, ast.Call)}
+        self.names = {node.value.id for node in serializing if isinstance(node.value, ast.Name)}
+        self.assigned: dict[int, set[str]] = {}
+        for statement in outline.nodes(ast.Assign):
+            targets = {target.id for target in statement.targets if isinstance(target, ast.Name)}
+            self.assigned.setdefault(id(statement.value), set()).update(targets)
+
+    def here(self, call: ast.Call) -> bool:
+        """`X().dump(...)`, or `s = X()` with some `s.load(...)` in the file."""
+        return id(call) in self.calls or not self.names.isdisjoint(self.assigned.get(id(call), ()))
+
+
+def _ast_runs_per_call(call: ast.Call, functions: list[ast.AST]) -> bool:
+    """Inside a function that is not a command (`_runs_once`), judged by the innermost one.
+
+    A decorator whose code names `command` marks a command; the parso reading also
+    counts comments between decorators, so it may call more functions commands, never fewer.
+    """
+    around = [function for function in functions if _ast_within(call, function)]
+    if not around:
+        return False  # module or class level: built once already
+    innermost = max(around, key=lambda function: (function.lineno,  # type: ignore[attr-defined]
+                                                  function.col_offset))  # type: ignore
+    decorators = getattr(innermost, "decorator_list", [])
+    return not any("command" in ast.unparse(decorator) for decorator in decorators)
 
 
 def _ast_within(node: ast.AST, holder: ast.AST) -> bool:
