@@ -518,16 +518,13 @@ class TypeFacade:
         """The annotation's kind of `pkg.mod.function`, from the module's outline; None
         when the outline cannot tell what the name is (jedi decides then). A class
         called is no function whose annotation could be read: unknown, as from jedi."""
-        module, _, function = qualified.rpartition(".")
-        modules = self._modules
-        path = modules.file_of(self.source.path, module) if modules and module else None
-        outline = modules.outline(path) if modules and path else None
-        definition = outline.sole_definition(function) if outline else None
-        if outline is None or definition is None:
+        found = self._modules.definition(self.source.path, qualified) if self._modules else None
+        if found is None:
             return None
+        outline, definition = found
         if isinstance(definition, ast.ClassDef) or definition.returns is None:
             return UNKNOWN  # jedi would land on a class, or on a def without annotation
-        stub = SourceFile(f"def _() -> {ast.unparse(definition.returns)}: ...\n", str(path))
+        stub = SourceFile(f"def _() -> {ast.unparse(definition.returns)}: ...\n", qualified)
         foreign = TypeFacade(stub, budget_seconds=0.0)
         foreign.imports = ImportMap.of_outline(outline)  # the names as the module imports them
         annotation = next(stub.tree.iter_funcdefs()).annotation

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from fmperf_ls.analysis import consulted
-from fmperf_ls.analysis.outline import Outline, outline_of
+from fmperf_ls.analysis.outline import Definition, Outline, outline_of
 
 _MAX_OUTLINES = 32
 """Outlines of other modules kept per process: a gate asks about a few modules
@@ -63,6 +63,19 @@ class ModuleFiles:
             return True
         module = qualified.rpartition(".")[0]
         return self.file_of(importer, module) is not None
+
+    def definition(self, importer: str, qualified: str) -> tuple[Outline, Definition] | None:
+        """The module outline and the one `def` or `class` that `pkg.mod.name` names there.
+
+        None when the module is not project code, cannot be read, or binds the
+        name otherwise or more than once (a re-export, a def per branch): then
+        only jedi can tell what an importer gets.
+        """
+        module, _, name = qualified.rpartition(".")
+        path = self.file_of(importer, module)
+        outline = self.outline(path) if path is not None else None
+        found = outline.sole_definition(name) if outline is not None else None
+        return (outline, found) if outline is not None and found is not None else None
 
     def outline(self, path: Path) -> Outline | None:
         """A module file's outline, read again when the file changes on disk.

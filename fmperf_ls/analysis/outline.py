@@ -80,13 +80,6 @@ class Outline:
             self._facts[name] = _facts_of(functions) if functions else None
         return self._facts[name]
 
-    @cached_property
-    def top_level_functions(self) -> frozenset[str]:
-        return frozenset(
-            statement.name for statement in self.body
-            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
-        )
-
     def sole_definition(self, name: str) -> Definition | None:
         """The module's one binding of `name`, when it is a `def` or `class` at the top.
 
@@ -123,12 +116,6 @@ class Outline:
         return bindings
 
     @cached_property
-    def top_level_classes(self) -> frozenset[str]:
-        return frozenset(
-            statement.name for statement in self.body if isinstance(statement, ast.ClassDef)
-        )
-
-    @cached_property
     def called(self) -> frozenset[str]:
         """The last part of every called name: `concat` for `pd.concat(...)`."""
         return frozenset(
@@ -160,7 +147,8 @@ class Outline:
         """Whether the node's lines lie within some loop's (the loop itself included)."""
         starts, ends = self._loop_spans
         at = bisect.bisect_right(starts, node.lineno) - 1  # type: ignore[attr-defined]
-        return at >= 0 and (node.end_lineno or node.lineno) <= ends[at]  # type: ignore[attr-defined]
+        end = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        return at >= 0 and end <= ends[at]
 
     def in_loop_nodes(self, *types: type[NodeT]) -> Iterator[NodeT]:
         """Nodes of the given classes that lie within a loop."""

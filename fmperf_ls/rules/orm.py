@@ -1332,22 +1332,21 @@ def _imported_may_read(ctx: Context, name: str, lazy: frozenset[str] | None) -> 
     A library's function is not followed (analysis/module_files.py). A project
     function's reads, its own and those of the module's functions it calls,
     lie in its module. Calling a class runs no function the rule follows. A
-    name the module defines neither way (a re-export) is left to the rule.
+    name the outline cannot pin down (a re-export) is left to the rule.
     """
     qualified = ctx.imports.resolve(name)
+    if qualified is None:
+        return True
     modules = ctx.project.modules
-    if qualified is None or not modules.follows(ctx.source.path, qualified):
-        return qualified is None
-    module, _, function = qualified.rpartition(".")
-    path = modules.file_of(ctx.source.path, module)
-    other = modules.outline(path) if path is not None else None
-    if other is None:
-        return True
-    if function in other.top_level_classes and function not in other.top_level_functions:
+    if not modules.follows(ctx.source.path, qualified):
         return False
-    if lazy is None or function not in other.top_level_functions:
+    found = modules.definition(ctx.source.path, qualified)
+    if found is None:
         return True
-    return may_read(other, function, lazy)
+    outline, definition = found
+    if isinstance(definition, ast.ClassDef):
+        return False
+    return lazy is None or may_read(outline, definition.name, lazy)
 
 
 def _may_follow(ctx: Context, outline: Outline, call: ast.Call,
