@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -41,6 +42,18 @@ def test_jobs_give_the_same_results_as_one_process(tmp_path: Path, capsys):
 
     assert len(one) == 24
     assert one == three
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_a_run_gives_the_garbage_collector_back_as_it_found_it(tmp_path: Path, jobs: int):
+    _many(tmp_path, 20)
+    thresholds = gc.get_threshold()
+
+    results = _run(tmp_path, use_cache=False, jobs=jobs)
+
+    assert sum(len(result.findings) for result in results) == 8
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0  # the objects frozen for the workers can be freed again
 
 
 def test_fix_with_jobs_matches_one_process(tmp_path: Path, capsys):
