@@ -351,6 +351,47 @@ def test_fmp104_lets_through_an_awaited_session_in_an_async_loop():
     assert findings(orm.QueryInLoop, code) == ["FMP104"]
 
 
+def test_fmp104_rules_out_queries_that_do_not_depend_on_the_loop():
+    """The same query every time, a literal handful of models, a first iterable run once."""
+    code = flask("""
+        def report(names, kinds):
+            for name in names:
+                print(name, db.session.query(Asset).count())
+            for model in (Asset, Sensor):
+                print(model.query.count())
+            return [kind for kind in Sensor.query.filter_by(unit="kW").all() if kind in kinds]
+        """)
+
+    assert gate(orm.QueryInLoop, code) is False
+
+
+@pytest.mark.parametrize("loop", [
+    """
+    for sensor_id in sensor_ids:
+        wanted = sensor_id + 1
+        found.append(Sensor.query.filter_by(id=wanted).first())
+    """,
+    """
+    for sensor_id in 1, 2, 3:
+        found.append(db.session.get(Sensor, sensor_id))
+    """,
+    """
+    found += [sensor for account in Account.query.all()
+              for sensor in Sensor.query.filter_by(account_id=account.id).all()]
+    """,
+    """
+    found.append(Sensor.query.filter(
+        Sensor.id.in_(ids)).first().name for ids in sensor_ids)
+    """,
+], ids=["assigned-in-the-body", "bare-tuple", "later-generator", "trailer-after-the-query"])
+def test_fmp104_lets_through_queries_that_name_what_the_loop_binds(loop: str):
+    body = textwrap.indent(textwrap.dedent(loop).strip("\n"), "    ")
+    code = flask(f"def sensors(sensor_ids):\n    found = []\n{body}\n    return found\n")
+
+    assert gate(orm.QueryInLoop, code) is True
+    assert findings(orm.QueryInLoop, code) == ["FMP104"]
+
+
 # -- FMP105 --------------------------------------------------------------------------
 
 

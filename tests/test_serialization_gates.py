@@ -64,6 +64,67 @@ def test_schema_gate_rules_out_schemas_handed_over_or_built_in_commands():
         """)
 
 
+def test_schema_gate_rules_out_classes_of_the_file_that_are_no_schemas():
+    """A field subclass built per call is no schema, whatever its bases."""
+    assert not gate("FMP501", """
+        from marshmallow import Schema, fields
+
+
+        class SensorIdField(fields.Int):
+            def _deserialize(self, value, attr, data, **kwargs):
+                return int(value)
+
+
+        def sensor_id(value):
+            return SensorIdField().deserialize(value)
+        """)
+
+
+def test_schema_gate_lets_through_a_schema_built_on_another_schema_of_the_file():
+    code = """
+        from marshmallow import Schema, fields
+
+
+        class BaseAssetSchema(Schema):
+            id = fields.Int()
+
+
+        class AssetSchema(BaseAssetSchema):
+            name = fields.Str()
+
+
+        def dump(asset):
+            return AssetSchema().dump(asset)
+        """
+    assert gate("FMP501", code)
+    assert [finding.code for finding in findings("FMP501", code)] == ["FMP501"]
+
+
+def test_schema_gate_needs_a_loop_for_a_schema_imported_in_the_function():
+    """An import in the body (against an import cycle) leaves no module instance to use."""
+    once = """
+        from marshmallow import ValidationError
+
+
+        def validate(data):
+            from app.schemas.assets import AssetSchema
+
+            return AssetSchema().validate(data)
+        """
+    per_item = """
+        from marshmallow import ValidationError
+
+
+        def validate_all(items):
+            from app.schemas.assets import AssetSchema
+
+            return [AssetSchema().validate(item) for item in items]
+        """
+    assert not gate("FMP501", once)
+    assert gate("FMP501", per_item)
+    assert [finding.code for finding in findings("FMP501", per_item)] == ["FMP501"]
+
+
 def test_schema_gate_lets_through_an_instance_kept_in_a_variable_and_used():
     code = """
         from marshmallow import Schema, fields

@@ -24,6 +24,7 @@ from parso.tree import BaseNode, NodeOrLeaf
 
 from fmperf_ls.analysis import consulted
 from fmperf_ls.analysis.imports import ImportMap, dotted_parts
+from fmperf_ls.analysis.outline import Outline, dotted
 from fmperf_ls.analysis.pyomo import call_arguments, function_named
 from fmperf_ls.analysis.source import SourceFile, inner_nodes
 
@@ -77,6 +78,29 @@ def schema_classes(ctx: Context) -> dict[str, SchemaClass]:
                 found[schema.name] = schema
     ctx.source._schema_classes = found  # type: ignore[attr-defined]
     return found
+
+
+def schema_class_names(outline: Outline) -> set[str]:
+    """The names `schema_classes` may hold, read off the outline without the imports.
+
+    A module-level class whose base is named like a schema base (`Schema`,
+    `ma.SQLAlchemyAutoSchema`) or like another such class of the file. Where
+    the base comes from is not checked, so this may name more classes, never fewer.
+    """
+    bases = {cls.name: [dotted(base) for base in cls.bases]
+             for cls in outline.top_level_classes()}
+    names: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name, named in bases.items():
+            if name not in names and any(parts is not None and (
+                parts[-1] in SCHEMA_BASES or (len(parts) == 1 and parts[0] in names)
+            ) for parts in named):
+                names.add(name)
+                grew = True
+    return names
+
 
 
 def schema_for_call(ctx: Context, callee: NodeOrLeaf, fields: bool = True) -> SchemaClass | None:

@@ -93,6 +93,15 @@ class Outline:
             return found[0]
         return None
 
+    def binds_at_top(self, name: str) -> bool:
+        """Whether a module-level statement binds `name` (in an `if` or `try` too)."""
+        return name in self._top_level_bindings
+
+    def top_level_classes(self) -> Iterator[ast.ClassDef]:
+        """Classes defined by module-level statements, in branches too."""
+        for statements in self._top_level_bindings.values():
+            yield from (node for node in statements if isinstance(node, ast.ClassDef))
+
     @cached_property
     def _top_level_bindings(self) -> dict[str, list[ast.AST]]:
         """Statements binding each name at module level, inside `if`/`try`/`with`/`for` too."""
@@ -231,6 +240,24 @@ def may_read(outline: Outline, function: str, names: AbstractSet[str]) -> bool:
                 seen.add(callee)
                 pending.append(callee)
     return False
+
+
+def dotted(node: ast.expr) -> list[str] | None:
+    """['ma', 'Schema'] for `ma.Schema`, ['x'] for `x`; None for anything but a dotted name."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def dotted_root(node: ast.expr) -> str | None:
+    """`helpers` for `helpers.io.load` and `helpers`; None for anything but a dotted name."""
+    parts = dotted(node)
+    return parts[0] if parts else None
 
 
 def called_name(call: ast.Call) -> str | None:

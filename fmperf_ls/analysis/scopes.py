@@ -71,6 +71,8 @@ def _loop_for_child(parent: BaseNode, child: NodeOrLeaf) -> Loop | None:
         return None
     if parent.type in ("sync_comp_for", "comp_for"):
         return _comprehension_loop(parent, child)
+    # TODO(FMP104): the element of `[e for a in A for b in B]` runs per pair, but only the
+    # first clause is reported around it, so a query in `e` that uses `b` goes unnoticed.
     if parent.type in _COMPREHENSION_PARENTS and len(parent.children) >= 2:
         comp_for = parent.children[1]
         if parent.type == "dictorsetmaker" and len(parent.children) == 4:

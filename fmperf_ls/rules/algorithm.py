@@ -24,6 +24,7 @@ from fmperf_ls.analysis.invariance import (
     loop_region,
     statement_of,
 )
+from fmperf_ls.analysis.outline import dotted_root
 from fmperf_ls.analysis.prefix import Prefix, may_hold_prefix, prefixes
 from fmperf_ls.analysis.pyomo import PyomoRule, component_kinds, uses_pyomo
 from fmperf_ls.analysis.scopes import is_inside, scope_of
@@ -1356,7 +1357,7 @@ def _ast_comprehension_join(display: ast.expr) -> bool:
 def _ast_join(outer_names: set[str], inner, test: ast.expr) -> bool:
     """The inner collection is held by a name free of the outer targets, and the test has an
     `==` with outer targets on one side and inner targets on the other."""
-    collection = _ast_dotted_root(inner.iter)
+    collection = dotted_root(inner.iter)
     if collection is None or collection in outer_names:
         return False  # a call, an expression, or a collection of the outer element
     inner_names = _ast_names(inner.target)
@@ -1387,16 +1388,10 @@ def _ast_names(node: ast.AST) -> set[str]:
     return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
 
-def _ast_dotted_root(node: ast.expr) -> str | None:
-    """`a` for `a` and `a.b.c`; None for anything else."""
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
 
 def _ast_plain(node: ast.expr) -> bool:
     """Names, dotted names and literals, as `_plain` judges them (a little more generously)."""
-    return isinstance(node, ast.Constant) or _ast_dotted_root(node) is not None
+    return isinstance(node, ast.Constant) or dotted_root(node) is not None
 
 
 def _ast_plain_call(call: ast.Call) -> bool:
@@ -1420,7 +1415,7 @@ def _ast_hoistable_kind(ctx: Context, call: ast.Call) -> str | None:
     values = [*call.args, *(keyword.value for keyword in call.keywords)]
     if kind is None or not values or not _ast_plain_call(call):
         return None  # not hoistable, or arguments that compute
-    if not any(_ast_dotted_root(value) is not None for value in values):
+    if not any(dotted_root(value) is not None for value in values):
         return None  # reads no name: nothing that could change
     return kind
 
@@ -1490,7 +1485,7 @@ def _ast_list_parameter(arguments: ast.arguments, names: set[str]) -> bool:
 def _ast_reads(call: ast.Call) -> set[str]:
     """Root names of a call's arguments: what must stay unchanged for it to be hoisted."""
     values = [*call.args, *(keyword.value for keyword in call.keywords)]
-    return {root for value in values if (root := _ast_dotted_root(value)) is not None}
+    return {root for value in values if (root := dotted_root(value)) is not None}
 
 
 def _ast_rebound_by_loop(outline: Outline, call: ast.Call) -> bool:

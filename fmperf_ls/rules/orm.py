@@ -134,9 +134,6 @@ TYPED = (("typed.py", _TYPED_MODELS),)
 
 _LOADING = frozenset({LAZY})
 """The loading FMP102 and FMP103 report (FMP101 adds `dynamic` and `write_only`)."""
-_FOR_LOOPS: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp,
-                                         ast.DictComp, ast.GeneratorExp)
-"""Loops with a target: a while loop binds no variable the rules could follow."""
 
 
 def _may_add_models(ctx: Context) -> bool:
@@ -206,31 +203,143 @@ def _relationship_read(node: ast.AST, names: frozenset[str] | None) -> bool:
             and _named(node.attr, names))
 
 
-def _in_for_loop(outline: Outline, node: ast.AST) -> bool:
-    """Whether the node's lines lie within a `for` or a comprehension (not only a while)."""
-    start, end = _span(node)
-    return any(first <= start and end <= last
-               for first, last in map(_span, outline.nodes(*_FOR_LOOPS)))
+Place = tuple[int, int]
+"""Line and UTF-8 column of an `ast` node's start or end: comparable within one file."""
 
 
-def _span(node: ast.AST) -> tuple[int, int]:
-    """First and last line of a statement or expression."""
-    first: int = node.lineno  # type: ignore[attr-defined]
-    return first, node.end_lineno or first  # type: ignore[attr-defined]
+def _start(node: ast.AST) -> Place:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _end(node: ast.AST) -> Place:
+    return node.end_lineno or node.lineno, node.end_col_offset or 0  # type: ignore
+
+
+class _AstLoops:
+    """The `for` loops and comprehensions of a file, as `_dependent_loop` sees them.
+
+    Each counts for what it runs per element (a `for` body; a comprehension
+    but its first iterable) and for the names it binds (its targets, and in
+    a `for` every name its body or `else` binds). Loops over a literal display
+    are left out, as the check skips them. Function boundaries are ignored, so
+    a loop may count where the check stops: a generous reading, never a stricter one.
+    """
+
+    def __init__(self, outline: Outline, lines: list[str]):
+        self._lines = lines
+        self._loops: list[tuple[Place, Place, Place | None, Place | None, ast.AST]] = []
+        loops: list[ast.For | ast.AsyncFor] = [*outline.nodes(ast.For),
+                                               *outline.nodes(ast.AsyncFor)]
+        for loop in loops:
+            if loop.body and not self._literal(loop.iter):
+                self._loops.append((_start(loop.body[0]), _end(loop.body[-1]), None, None, loop))
+        displays: list[ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp] = [
+            *outline.nodes(ast.ListComp), *outline.nodes(ast.SetComp),
+            *outline.nodes(ast.DictComp), *outline.nodes(ast.GeneratorExp)]
+        for display in displays:
+            first = display.generators[0].iter
+            if not all(self._literal(generator.iter) for generator in display.generators):
+                self._loops.append((_start(display), _end(display), _start(first), _end(first),
+                                    display))
+        self._bound: dict[int, set[str]] = {}
+
+    def depends(self, node: ast.AST, names: set[str]) -> bool:
+        """Whether a loop runs `node` per element and binds one of `names`."""
+        start, end = _start(node), _end(node)
+        for first, last, skip_first, skip_last, loop in self._loops:
+            if not (first <= start and end <= last):
+                continue  # not within what the loop runs per element
+            if skip_first is not None and skip_last is not None and (
+                skip_first <= start and end <= skip_last
+            ):
+                continue  # the first iterable of a comprehension runs once
+            if not names.isdisjoint(self._names_bound(loop)):
+                return True
+        return False
+
+    def _names_bound(self, loop: ast.AST) -> set[str]:
+        if id(loop) not in self._bound:
+            if isinstance(loop, (ast.For, ast.AsyncFor)):
+                parts: list[ast.AST] = [loop.target, *loop.body, *loop.orelse]
+            else:
+                parts = [generator.target for generator in loop.generators  # type: ignore
+                         if not self._literal(generator.iter)]
+            self._bound[id(loop)] = {name for part in parts for name in _bound_names(part)}
+        return self._bound[id(loop)]
+
+    def _literal(self, iterable: ast.expr) -> bool:
+        """A display written with its brackets (`(A, B)`, `[...]`, `{...}`): parso's atom."""
+        if not isinstance(iterable, (ast.Tuple, ast.List, ast.Set, ast.Dict, ast.ListComp,
+                                     ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return False
+        line = self._lines[iterable.lineno - 1].encode("utf-8")
+        return line[iterable.col_offset:iterable.col_offset + 1] in (b"(", b"[", b"{")
+
+
+def _bound_names(node: ast.AST) -> Iterator[str]:
+    """Every name a statement or target may bind, generously (attributes stored to included)."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and not isinstance(inner.ctx, ast.Load):
+            yield inner.id
+        elif isinstance(inner, ast.Attribute) and not isinstance(inner.ctx, ast.Load):
+            yield inner.attr
+        elif isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield inner.name
+        elif isinstance(inner, ast.arg):
+            yield inner.arg
+        elif isinstance(inner, ast.alias):
+            yield (inner.asname or inner.name).partition(".")[0]
+        elif isinstance(inner, ast.ExceptHandler) and inner.name:
+            yield inner.name
+        elif isinstance(inner, (ast.Global, ast.Nonlocal)):
+            yield from inner.names
+        elif isinstance(inner, (ast.MatchAs, ast.MatchStar)) and inner.name:
+            yield inner.name
+        elif isinstance(inner, ast.MatchMapping) and inner.rest:
+            yield inner.rest
+
+
+def _whole_chains(outline: Outline) -> dict[int, ast.AST]:
+    """For each node along a call chain (`a.b(c).d`), the whole chain: parso's atom_expr."""
+    nodes: list[ast.AST] = list(outline.nodes(ast.Attribute, ast.Call, ast.Subscript, ast.Await))
+    inner = {id(_receiver(node)) for node in nodes}
+    whole: dict[int, ast.AST] = {}
+    for node in nodes:
+        if id(node) not in inner:
+            whole.update((id(part), node) for part in _chain_nodes(node))
+    return whole
+
+
+def _identifiers(node: ast.AST) -> set[str]:
+    """Every name written in an expression: names, attributes, keywords, lambda parameters."""
+    found: set[str] = set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name):
+            found.add(inner.id)
+        elif isinstance(inner, ast.Attribute):
+            found.add(inner.attr)
+        elif isinstance(inner, ast.keyword) and inner.arg is not None:
+            found.add(inner.arg)
+        elif isinstance(inner, ast.arg):
+            found.add(inner.arg)
+    return found
 
 
 def _chain_nodes(node: ast.AST) -> Iterator[ast.AST]:
     """The receivers of a call chain, outermost first: `a.b(c).d` gives `a.b(c)`, `a.b`, `a`."""
-    while True:
-        yield node
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            node = node.value
-        elif isinstance(node, ast.Call):
-            node = node.func
-        elif isinstance(node, ast.Await):
-            node = node.value
-        else:
-            return
+    current: ast.AST | None = node
+    while current is not None:
+        yield current
+        current = _receiver(current)
+
+
+def _receiver(node: ast.AST) -> ast.AST | None:
+    """What one link of a call chain applies to: `a.b` of `a.b(c)`, `a` of `a.b`."""
+    if isinstance(node, (ast.Attribute, ast.Subscript, ast.Await)):
+        return node.value
+    if isinstance(node, ast.Call):
+        return node.func
+    return None
 
 
 # -- shared analysis --------------------------------------------------------------
@@ -1842,11 +1951,17 @@ class QueryInLoop(Rule):
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
-        """A query run in a `for` or a comprehension: `session.get/execute/scalars(...)`,
+        """A query run per element of a `for` or a comprehension over something other than
+        a literal display, naming what the loop binds: `session.get/execute/scalars(...)`,
         or a chain with `.query` ending in `.all()`, `.first()` and the like."""
         selects = "select" in outline.called
-        return any(_runs_query(call, selects) and _in_for_loop(outline, call)
-                   for call in outline.in_loop_nodes(ast.Call))
+        queries = [call for call in outline.in_loop_nodes(ast.Call) if _runs_query(call, selects)]
+        if not queries:
+            return False
+        chains = _whole_chains(outline)
+        loops = _AstLoops(outline, ctx.source.lines)
+        return any(loops.depends(call, _identifiers(chains.get(id(call), call)))
+                   for call in queries)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         flow = _flow(ctx)

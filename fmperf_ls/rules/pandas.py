@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fmperf_ls.analysis.infer import Kind, chain_prefix, key_keeps_rows
+from fmperf_ls.analysis.outline import dotted, dotted_root
 from fmperf_ls.analysis.scopes import definitions_before, loops_around, scope_of
 from fmperf_ls.analysis.source import Position, Range, inner_nodes
 from fmperf_ls.rules.base import (
@@ -2698,18 +2699,12 @@ def _calls_imported_helper(outline: Outline, ctx: Context) -> bool:
     """A call of an imported name outside pandas and numpy: jedi may read its annotation."""
     imported = ctx.imports.names
     for call in outline.nodes(ast.Call):
-        root = _dotted_root(call.func)
+        root = dotted_root(call.func)
         target = imported.get(root) if root is not None else None
         if target is not None and target.split(".")[0] not in ("pandas", "numpy"):
             return True
     return False
 
-
-def _dotted_root(node: ast.expr) -> str | None:
-    """`helpers` for `helpers.io.load`; None for anything but a dotted name."""
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
 
 
 def _chain_root(node: ast.expr) -> ast.expr:
@@ -3020,14 +3015,11 @@ def _assignments_in_loops(outline: Outline) -> Iterator[ast.Assign]:
 
 def _is_pandas_concat(func: ast.expr, ctx: Context) -> bool:
     """`pd.concat` or a `concat` imported from pandas, as `ImportMap.qualified` reads it."""
-    parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
+    parts = dotted(func)
+    if parts is None:
         return False  # a call of a call's result or the like: not a dotted name
-    head = ctx.imports.resolve(func.id)
-    return head is not None and ".".join([head, *reversed(parts)]) == "pandas.concat"
+    head = ctx.imports.resolve(parts[0])
+    return head is not None and ".".join([head, *parts[1:]]) == "pandas.concat"
 
 
 def _grows(statement: ast.Assign, ctx: Context, frames: bool) -> bool:

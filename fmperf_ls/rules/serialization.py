@@ -25,12 +25,14 @@ from fmperf_ls.analysis.invariance import fresh_name, root_name
 from fmperf_ls.analysis.marshmallow import (
     MARSHMALLOW_MODULES,
     SchemaClass,
+    schema_class_names,
     schema_for_call,
     strings_of,
     uses_marshmallow,
 )
 from fmperf_ls.analysis.models import DYNAMIC, MappedClass, Relationship
 from fmperf_ls.analysis.orm_flow import Elements, OrmFlow
+from fmperf_ls.analysis.outline import dotted
 from fmperf_ls.analysis.pyomo import call_arguments
 from fmperf_ls.analysis.scopes import definitions_before, loops_around, scope_of
 from fmperf_ls.analysis.source import Position, Range, inner_nodes
@@ -324,16 +326,18 @@ class SchemaPerCall(Rule):
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
-        """A marshmallow file calling, inside a function, a class of its own or an imported
-        `*Schema` of a schemas module with literal arguments only."""
+        """A marshmallow file calling, inside a function, a schema class of its own or an
+        imported `*Schema` of a schemas module with literal arguments only, whose name is
+        bound at module level unless the call is in a loop."""
         if not uses_marshmallow(ctx):
             return False  # schemas are only recognised in files that import marshmallow
-        classes = {cls.name for cls in outline.nodes(ast.ClassDef) if cls.bases}
+        classes = schema_class_names(outline)
         functions = list(outline.nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
         used = _AstUses(outline)
         for call in outline.nodes(ast.Call):
             if _ast_schema_call(ctx, call, classes, likely=True) and _ast_literal_call(call) and (
                 used.here(call) and _ast_runs_per_call(call, functions)
+                and (_ast_bound_at_module(outline, call) or outline.in_loop(call))
             ):
                 return True
         return False
@@ -969,8 +973,7 @@ def show(asset_id, fields_in_response):
             outline.called & {"relationship", "dynamic_loader"}
         ):
             return False  # no relationship anywhere: nothing loads lazily
-        classes = {cls.name for cls in outline.nodes(ast.ClassDef) if cls.bases}
-        classes = classes if uses_marshmallow(ctx) else set()
+        classes = schema_class_names(outline) if uses_marshmallow(ctx) else set()
         return any(_ast_schema_call(ctx, call, classes, likely=False)
                    for call in outline.nodes(ast.Call))
 
@@ -1136,22 +1139,11 @@ def _last_lazy(flow: OrmFlow, elements: Elements, rels: list[Relationship]) -> i
 # -- gates: the same shapes read from an `ast` outline, generously -------------------
 
 
-def _ast_dotted(node: ast.expr) -> list[str] | None:
-    """['ma', 'AssetSchema'] for `ma.AssetSchema`; None for anything but a dotted name."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return parts[::-1]
-
 
 def _ast_schema_call(ctx: Context, call: ast.Call, classes: set[str], likely: bool) -> bool:
     """`X(...)` with X a class of this file, or an imported `*Schema` outside marshmallow
     itself (from a module named like schemas, when `likely`)."""
-    parts = _ast_dotted(call.func)
+    parts = dotted(call.func)
     if parts is None:
         return False  # `f()(...)`, `a[0](...)`: no dotted callee
     if len(parts) == 1 and parts[0] in classes:
@@ -1163,6 +1155,12 @@ def _ast_schema_call(ctx: Context, call: ast.Call, classes: set[str], likely: bo
     if any(module == name or module.startswith(name + ".") for name in MARSHMALLOW_MODULES):
         return False  # marshmallow's own classes
     return not likely or "schema" in module.lower()
+
+
+def _ast_bound_at_module(outline: Outline, call: ast.Call) -> bool:
+    """The callee's first name is bound at module level (`_bound_at_module`)."""
+    parts = dotted(call.func)
+    return parts is not None and outline.binds_at_top(parts[0])
 
 
 def _ast_literal_call(call: ast.Call) -> bool:
