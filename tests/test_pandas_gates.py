@@ -92,6 +92,15 @@ RULED_OUT = [
         def shift(values: list[int | None], frame: pd.DataFrame) -> list[int | None]:
             return [value for value in values if value is not None]
         """, id="FMP203-same-annotation-twice"),
+    pytest.param(RepeatedComputation, """
+        import pandas as pd
+
+        def sites(frame: pd.DataFrame):
+            return frame["site"].unique()
+
+        def check_sites(frame: pd.DataFrame, expected=None):
+            assert list(frame["site"].unique()) == expected
+        """, id="FMP203-once-per-function"),
     pytest.param(RowByRowWrites, """
         import numpy as np
 
@@ -176,6 +185,15 @@ LET_THROUGH = [
         first = by_site.sum()
         second = by_site.sum()
         """, ["6:9-6:22"], id="FMP203-groupby-through-a-name"),
+    pytest.param(RepeatedComputation, """
+        import pandas as pd
+
+        def report(frame: pd.DataFrame):
+            def sites():
+                return frame["site"].unique()
+            first = frame["site"].unique()
+            return sites(), first, frame["site"].unique()
+        """, ["7:27-7:49"], id="FMP203-twice-in-one-function-around-a-nested-one"),
     pytest.param(RowByRowWrites, """
         import pandas as pd
 

@@ -163,6 +163,27 @@ class Outline:
         """Nodes of the given classes that lie within a loop."""
         return (node for node in self.nodes(*types) if self.in_loop(node))
 
+    def scope_of(self, node: ast.AST) -> ast.AST | None:
+        """The innermost def, lambda or class whose text holds the node; None at module level.
+
+        As parso's `scope_of` sees it: a default value or a base belongs to the
+        def or class, a decorator to the scope around it.
+        """
+        start, end = start_of(node), end_of(node)
+        found = None
+        for scope in self._scopes:
+            if start_of(scope) > start:
+                break  # sorted by start: the rest begin after the node
+            if end <= end_of(scope):
+                found = scope  # a later start within it is a nested scope
+        return found
+
+    @cached_property
+    def _scopes(self) -> list[ast.AST]:
+        scopes: list[ast.AST] = list(self.nodes(ast.FunctionDef, ast.AsyncFunctionDef,
+                                                ast.Lambda, ast.ClassDef))
+        return sorted(scopes, key=start_of)
+
     @cached_property
     def nested_loop(self) -> bool:
         """Whether some loop lies within another's lines."""
@@ -240,6 +261,18 @@ def may_read(outline: Outline, function: str, names: AbstractSet[str]) -> bool:
                 seen.add(callee)
                 pending.append(callee)
     return False
+
+
+Place = tuple[int, int]
+"""Line and UTF-8 column of where an `ast` node starts or ends: comparable within one file."""
+
+
+def start_of(node: ast.AST) -> Place:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def end_of(node: ast.AST) -> Place:
+    return node.end_lineno or node.lineno, node.end_col_offset or 0  # type: ignore[attr-defined]
 
 
 def dotted(node: ast.expr) -> list[str] | None:

@@ -35,7 +35,7 @@ from fmperf_ls.analysis.orm_flow import (
     arguments_of,
     walk,
 )
-from fmperf_ls.analysis.outline import called_name, may_read
+from fmperf_ls.analysis.outline import Place, called_name, end_of, may_read, start_of
 from fmperf_ls.analysis.scopes import Loop, definitions_before, is_inside, loops_around, scope_of
 from fmperf_ls.analysis.source import Range
 from fmperf_ls.fixes import import_edit
@@ -203,18 +203,6 @@ def _relationship_read(node: ast.AST, names: frozenset[str] | None) -> bool:
             and _named(node.attr, names))
 
 
-Place = tuple[int, int]
-"""Line and UTF-8 column of an `ast` node's start or end: comparable within one file."""
-
-
-def _start(node: ast.AST) -> Place:
-    return node.lineno, node.col_offset  # type: ignore[attr-defined]
-
-
-def _end(node: ast.AST) -> Place:
-    return node.end_lineno or node.lineno, node.end_col_offset or 0  # type: ignore
-
-
 class _AstLoops:
     """The `for` loops and comprehensions of a file, as `_dependent_loop` sees them.
 
@@ -232,20 +220,21 @@ class _AstLoops:
                                                *outline.nodes(ast.AsyncFor)]
         for loop in loops:
             if loop.body and not self._literal(loop.iter):
-                self._loops.append((_start(loop.body[0]), _end(loop.body[-1]), None, None, loop))
+                body = (start_of(loop.body[0]), end_of(loop.body[-1]))
+                self._loops.append((*body, None, None, loop))
         displays: list[ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp] = [
             *outline.nodes(ast.ListComp), *outline.nodes(ast.SetComp),
             *outline.nodes(ast.DictComp), *outline.nodes(ast.GeneratorExp)]
         for display in displays:
             first = display.generators[0].iter
             if not all(self._literal(generator.iter) for generator in display.generators):
-                self._loops.append((_start(display), _end(display), _start(first), _end(first),
-                                    display))
+                self._loops.append((start_of(display), end_of(display),
+                                    start_of(first), end_of(first), display))
         self._bound: dict[int, set[str]] = {}
 
     def depends(self, node: ast.AST, names: set[str]) -> bool:
         """Whether a loop runs `node` per element and binds one of `names`."""
-        start, end = _start(node), _end(node)
+        start, end = start_of(node), end_of(node)
         for first, last, skip_first, skip_last, loop in self._loops:
             if not (first <= start and end <= last):
                 continue  # not within what the loop runs per element

@@ -2849,15 +2849,15 @@ def _computed_twice(outline: Outline, ctx: Context) -> bool:
     """Two equal expensive expressions (FMP203): a method of the list, or a row filter.
 
     Equal token texts are equal trees, so comparing dumps of the `ast` nodes
-    finds every pair the rule compares, and a few it does not (other scopes,
-    other spellings). A chain whose head the file never binds (`list[int | None]`,
+    within one scope finds every pair the rule compares, and a few it does not
+    (other spellings). A chain whose head the file never binds (`list[int | None]`,
     a builtin) is unknown to the type facade, so it is left out.
     """
     bound = _bound_names(outline, ctx)
     methods = set(_REPEATED_METHODS)
     if "groupby" in outline.attributes:  # a reduction counts only on a groupby
         methods |= _GROUP_REDUCTIONS
-    seen: set[str] = set()
+    seen: dict[str, list[ast.AST]] = {}
     candidates = [*outline.nodes(ast.Call), *outline.nodes(ast.Subscript)]
     for node in candidates:
         expensive = _calls_method(node, methods) or isinstance(node, ast.Subscript) and (
@@ -2869,9 +2869,11 @@ def _computed_twice(outline: Outline, ctx: Context) -> bool:
         if root.id not in bound:
             continue  # a builtin or a name of unknown origin: never a known frame
         key = ast.dump(node).replace("ctx=Store()", "ctx=Load()")
-        if key in seen:
-            return True
-        seen.add(key)
+        earlier = seen.setdefault(key, [])
+        scope = outline.scope_of(node)
+        if any(outline.scope_of(other) is scope for other in earlier):
+            return True  # written twice in one scope: the check compares them
+        earlier.append(node)
     return False
 
 
