@@ -52,39 +52,49 @@ def loops_around(node: NodeOrLeaf) -> list[Loop]:
     loops: list[Loop] = []
     child, parent = node, node.parent
     while parent is not None and parent.type not in ("funcdef", "lambdef", "classdef"):
-        loop = _loop_for_child(parent, child)
-        if loop is not None:
-            loops.append(loop)
+        loops.extend(_loops_for_child(parent, child))
         child, parent = parent, parent.parent
     return loops
 
 
-def _loop_for_child(parent: BaseNode, child: NodeOrLeaf) -> Loop | None:
-    """The loop `parent` is, if `child` runs once per iteration of it."""
+def _loops_for_child(parent: BaseNode, child: NodeOrLeaf) -> list[Loop]:
+    """The loops `parent` is, innermost first, if `child` runs once per iteration of them."""
     if parent.type == "for_stmt":
         if child is parent.children[5]:
-            return Loop(parent, "for", parent.children[1], parent.children[3])
-        return None
+            return [Loop(parent, "for", parent.children[1], parent.children[3])]
+        return []
     if parent.type == "while_stmt":
         if child is parent.children[1] or child is parent.children[3]:
-            return Loop(parent, "while", None, None)
-        return None
+            return [Loop(parent, "while", None, None)]
+        return []
     if parent.type in ("sync_comp_for", "comp_for"):
-        return _comprehension_loop(parent, child)
-    # TODO(FMP104): the element of `[e for a in A for b in B]` runs per pair, but only the
-    # first clause is reported around it, so a query in `e` that uses `b` goes unnoticed.
+        loop = _comprehension_loop(parent, child)
+        return [] if loop is None else [loop]
     if parent.type in _COMPREHENSION_PARENTS and len(parent.children) >= 2:
         comp_for = parent.children[1]
         if parent.type == "dictorsetmaker" and len(parent.children) == 4:
             comp_for = parent.children[3]  # {key: value for ...}
         if comp_for.type in ("sync_comp_for", "comp_for") and child is not comp_for:
-            return _comprehension_part(comp_for)
-    return None
+            return _clauses(comp_for)[::-1]  # the element runs once per combination
+    return []
 
 
-def _comprehension_part(comp_for: BaseNode) -> Loop:
-    sync = comp_for.children[1] if comp_for.type == "comp_for" else comp_for
-    return Loop(sync, "comprehension", sync.children[1], sync.children[3])
+def _clauses(comp_for: BaseNode) -> list[Loop]:
+    """Each `for` clause of a comprehension, outermost first, skipping its `if` clauses."""
+    clauses: list[Loop] = []
+    node: NodeOrLeaf | None = comp_for
+    while isinstance(node, BaseNode):
+        if node.type == "comp_for":
+            node = node.children[1]  # `async` and its sync_comp_for
+            continue
+        if node.type == "sync_comp_for":
+            clauses.append(Loop(node, "comprehension", node.children[1], node.children[3]))
+            node = node.children[4] if len(node.children) > 4 else None
+        elif node.type == "comp_if":
+            node = node.children[2] if len(node.children) > 2 else None
+        else:
+            break
+    return clauses
 
 
 def _comprehension_loop(sync: BaseNode, child: NodeOrLeaf) -> Loop | None:

@@ -1922,6 +1922,21 @@ class QueryInLoop(Rule):
             "7:21-7:70",
             files=MODELS,
         ),
+        flagged(
+            """
+            from models import Sensor, db
+
+
+            def sensors_by_group(groups):
+                return [
+                    db.session.get(Sensor, sensor_id)
+                    for group in groups
+                    for sensor_id in group
+                ]
+            """,
+            "6:8-6:41",
+            files=MODELS,
+        ),
         clean(
             """
             from models import Asset, Sensor, db
