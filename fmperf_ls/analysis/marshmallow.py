@@ -102,7 +102,6 @@ def schema_class_names(outline: Outline) -> set[str]:
     return names
 
 
-
 def schema_for_call(ctx: Context, callee: NodeOrLeaf, fields: bool = True) -> SchemaClass | None:
     """The schema class a constructor call names: one of this file, or a strong import.
 

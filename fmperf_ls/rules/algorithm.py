@@ -1388,7 +1388,6 @@ def _ast_names(node: ast.AST) -> set[str]:
     return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
 
-
 def _ast_plain(node: ast.expr) -> bool:
     """Names, dotted names and literals, as `_plain` judges them (a little more generously)."""
     return isinstance(node, ast.Constant) or dotted_root(node) is not None

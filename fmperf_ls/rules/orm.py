@@ -2426,7 +2426,6 @@ def _inside_any(node: NodeOrLeaf, containers: list[NodeOrLeaf]) -> bool:
     return any(is_inside(node, container) for container in containers)
 
 
-
 def _filters_on_reportable(flow: OrmFlow, call: ast.Call, outline: Outline) -> bool:
     """`Cls.column` in the arguments, or `filter_by(column=...)` in a file naming a class,
     with a column `_reportable` (of the resolved class, or for filter_by of any class)."""

@@ -2706,7 +2706,6 @@ def _calls_imported_helper(outline: Outline, ctx: Context) -> bool:
     return False
 
 
-
 def _chain_root(node: ast.expr) -> ast.expr:
     """The head of `a.b(...)[k].c`: attributes, calls and subscripts stripped."""
     while True:
@@ -2857,7 +2856,7 @@ def _computed_twice(outline: Outline, ctx: Context) -> bool:
     methods = set(_REPEATED_METHODS)
     if "groupby" in outline.attributes:  # a reduction counts only on a groupby
         methods |= _GROUP_REDUCTIONS
-    seen: dict[str, list[ast.AST]] = {}
+    seen: set[tuple[str, int]] = set()
     candidates = [*outline.nodes(ast.Call), *outline.nodes(ast.Subscript)]
     for node in candidates:
         expensive = _calls_method(node, methods) or isinstance(node, ast.Subscript) and (
@@ -2868,12 +2867,11 @@ def _computed_twice(outline: Outline, ctx: Context) -> bool:
             continue  # cheap, or on an attribute of an object: not the rule's computation
         if root.id not in bound:
             continue  # a builtin or a name of unknown origin: never a known frame
-        key = ast.dump(node).replace("ctx=Store()", "ctx=Load()")
-        earlier = seen.setdefault(key, [])
-        scope = outline.scope_of(node)
-        if any(outline.scope_of(other) is scope for other in earlier):
+        computation = ast.dump(node).replace("ctx=Store()", "ctx=Load()")
+        key = (computation, id(outline.scope_of(node)))
+        if key in seen:
             return True  # written twice in one scope: the check compares them
-        earlier.append(node)
+        seen.add(key)
     return False
 
 

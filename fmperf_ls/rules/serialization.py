@@ -1139,7 +1139,6 @@ def _last_lazy(flow: OrmFlow, elements: Elements, rels: list[Relationship]) -> i
 # -- gates: the same shapes read from an `ast` outline, generously -------------------
 
 
-
 def _ast_schema_call(ctx: Context, call: ast.Call, classes: set[str], likely: bool) -> bool:
     """`X(...)` with X a class of this file, or an imported `*Schema` outside marshmallow
     itself (from a module named like schemas, when `likely`)."""
