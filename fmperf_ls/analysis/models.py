@@ -456,7 +456,7 @@ class ModelIndex:
         for ancestor in self.ancestors(cls):
             for base in ancestor.bases:
                 short = base.rsplit(".", 1)[-1]
-                if base in roots or base.endswith(".Model") or short in _KNOWN_NEUTRAL:
+                if base in roots or base.endswith(".Model") or short in _ADDS_NO_COLUMNS:
                     continue
                 if self._base_class(ancestor, base) is None:
                     return True
@@ -623,8 +623,9 @@ class ModelIndex:
         return not any(column.foreign_table for column in columns)
 
 
-_KNOWN_NEUTRAL = {"object", "Generic", "ABC", "AsyncAttrs", "MappedAsDataclass",
-                  "SerializerMixin", "UserMixin", "RoleMixin"}
+_ADDS_NO_COLUMNS = {"object", "Generic", "ABC", "MappedAsDataclass", "SerializerMixin",
+                    "UserMixin", "RoleMixin", *_DECLARATIVE_ROOTS}
+"""Bases from libraries known to add no mapped columns: SQLAlchemy's own roots among them."""
 
 
 def _module_path(path: str) -> str:

@@ -122,6 +122,7 @@ class User(Base):
     __tablename__ = "user"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(unique=True)
+    nickname: Mapped[str | None]
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     account: Mapped[Account] = relationship(back_populates="users")
 '''
@@ -2292,6 +2293,37 @@ class UnindexedFilter(Rule):
             """,
             files=MODELS,
             note="indexed, primary key, or unique columns",
+        ),
+        flagged(
+            """
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+
+            from typed import User
+
+
+            def by_nickname(session: Session, nickname: str) -> User | None:
+                query = select(User).where(User.nickname == nickname)
+                return session.scalars(query).first()
+            """,
+            "8:31-8:44",
+            files=TYPED,
+        ),
+        clean(
+            """
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+
+            from typed import Account, User
+
+
+            def lookups(session: Session, email: str, name: str):
+                user = session.scalars(select(User).where(User.email == email)).first()
+                account = session.scalars(select(Account).where(Account.name == name)).first()
+                return user, account
+            """,
+            files=TYPED,
+            note="a unique column; a small table of two columns without foreign keys",
         ),
     )
 
