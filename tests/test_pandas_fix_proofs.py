@@ -120,18 +120,21 @@ def test_fmp201_read_fix_selects_the_same_values(shape, monkeypatch):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_fmp201_read_fix_in_a_function(shape, monkeypatch):
-    example = ChainedIndexing.examples[2]
-    load = frame(shape, {"power": numbers(0, 5), "hour": numbers(0, 24)}, seed=3)
-    before = run(example.source, monkeypatch, {})["night_load"]
-    after = run(fixed(ChainedIndexing, example), monkeypatch, {})["night_load"]
+@pytest.mark.parametrize(("number", "function"), [(2, "night_load"), (6, "evening_prices")])
+def test_fmp201_read_fix_in_a_function(shape, number, function, monkeypatch):
+    example = ChainedIndexing.examples[number]
+    load = frame(shape, {"power": numbers(0, 5), "hour": numbers(0, 24),
+                         "price": numbers(-20, 80)}, seed=3)
+    before = run(example.source, monkeypatch, {})[function]
+    after = run(fixed(ChainedIndexing, example), monkeypatch, {})[function]
 
     assert_same(outcome(lambda: before(load.copy())), outcome(lambda: after(load.copy())))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_fmp201_write_fix_writes_where_the_chain_never_did(shape, monkeypatch):
-    example = ChainedIndexing.examples[1]
+@pytest.mark.parametrize("number", [1, 7])
+def test_fmp201_write_fix_writes_where_the_chain_never_did(shape, number, monkeypatch):
+    example = ChainedIndexing.examples[number]
     original = frame(shape, {"price": numbers(-30, 30), "other": numbers(0, 1)}, seed=5)
     intended = original.assign(price=original["price"].where(~(original["price"] < 0), 0.0))
     chained = run(example.source, monkeypatch, {})["clip_negative"]

@@ -144,11 +144,21 @@ def _costly_read(indexer: str | None, first: Node, second: Node) -> bool:
     """
     if first.type == "subscript":
         return False  # a slice of rows is a view: nothing is copied
+    if indexer == "loc" and _whole_column(first) is not None:
+        return is_boolean_mask(second)  # `.loc[:, "col"]` is `df["col"]`: so is the rule
     if indexer is not None or is_boolean_mask(first):
         return True
     if first.type == "atom" and first.children[0].value == "[":  # type: ignore[attr-defined]
         return True
     return is_label(first) and is_boolean_mask(second)
+
+
+def _whole_column(key: Node) -> Node | None:
+    """`col` of the key `:, col`: every row of one column, as `df[col]` selects it."""
+    children = key.children if key.type == "subscriptlist" else []  # type: ignore[attr-defined]
+    if len(children) == 3 and children[0].type == "operator" and children[0].value == ":":
+        return children[2]
+    return None
 
 
 def _is_subscript(trailer: Node) -> bool:
@@ -322,6 +332,64 @@ class ChainedIndexing(Rule):
             """,
             note="numpy arrays, row slices (views), one cell of a column, MultiIndex, .at",
         ),
+        flagged(
+            """
+            import pandas as pd
+
+
+            def evening_prices(prices: pd.DataFrame) -> pd.Series:
+                return prices.loc[:, "price"][prices["hour"] >= 17]
+            """,
+            "5:11-5:55",
+            fixed="""
+            import pandas as pd
+
+
+            def evening_prices(prices: pd.DataFrame) -> pd.Series:
+                return prices.loc[prices["hour"] >= 17, "price"]
+            """,
+        ),
+        flagged(
+            """
+            import pandas as pd
+
+
+            def clip_negative(frame: pd.DataFrame) -> None:
+                frame.loc[:, "price"][frame["price"] < 0] = 0
+            """,
+            "5:4-5:45",
+            fixed="""
+            import pandas as pd
+
+
+            def clip_negative(frame: pd.DataFrame) -> None:
+                frame.loc[frame["price"] < 0, "price"] = 0
+            """,
+        ),
+        flagged(
+            """
+            import pandas as pd
+
+
+            def peaks(frame: pd.DataFrame) -> pd.Series:
+                first = frame.loc[:, "price"][0]
+                frame.loc[:, "price"]["peak"] = first
+                return frame.loc[frame["hour"] > 17, ["price", "hour"]]["price"]
+            """,
+            "6:4-6:33",
+            "7:11-7:68",
+            fixed="""
+            import pandas as pd
+
+
+            def peaks(frame: pd.DataFrame) -> pd.Series:
+                first = frame.loc[:, "price"][0]
+                frame.loc[:, "price"]["peak"] = first
+                return frame.loc[frame["hour"] > 17, ["price", "hour"]]["price"]
+            """,
+            note="one cell of a whole column is cheap; a row key or a second selection of "
+            "columns does not merge into one .loc",
+        ),
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
@@ -406,9 +474,16 @@ def _loc_fix(ctx: Context, access: ChainedAccess, writes: bool) -> Fix | None:
     base = source.slice(Range.between(access.chain.children[0],  # type: ignore[attr-defined]
                                       access.chain.children[access.base_end - 1]))
     first, second = access.first, access.second
+    column = _whole_column(first) if access.indexer == "loc" else None
     if access.indexer == "iloc" or first.type == "subscript" and access.indexer is None:
         return None  # positional rows have no label form to merge into
-    if is_label(second) and (access.indexer == "loc" or is_boolean_mask(first)):
+    if column is not None:
+        if not (is_label(column) and is_boolean_mask(second)):
+            return None  # `.loc[:, col][key]`: a key of any other kind may be positional
+        rows, safety = second, Safety.SAFE
+    elif first.type == "subscriptlist":
+        return None  # `.loc[rows, columns][key]`: the key may pick rows or columns
+    elif is_label(second) and (access.indexer == "loc" or is_boolean_mask(first)):
         rows, column = first, second
         safety = Safety.SAFE if access.indexer is None or _keeps_rows(first) else Safety.UNSAFE
     elif access.indexer is None and is_label(first) and is_boolean_mask(second):
