@@ -536,3 +536,75 @@ def test_changed_words_name_what_a_model_edit_can_affect():
     assert project.models.take_changed_words() == set()  # moved down a line: nothing changed
     project.remove("models.py")
     assert {"Sensor", "asset_id", "Account", "name"} <= project.models.take_changed_words()
+
+
+BOOLEAN_COLUMNS = '''
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Boolean, Column, ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+db = SQLAlchemy()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Flag(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    hidden = db.Column(db.Boolean, default=False)
+    banned = db.Column(db.Boolean(), nullable=False)
+    name = db.Column(db.String(80))
+
+
+class Switch(Base):
+    __tablename__ = "switch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    on: Mapped[bool]
+    maybe: Mapped[Optional[bool]]
+    enabled: Mapped[bool] = mapped_column(default=True)
+    legacy = Column(Boolean)
+    checked = Column(sa.Boolean(create_constraint=True))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("flag.id"))
+    label: Mapped[str] = mapped_column(String(20))
+    code: Mapped[bool] = mapped_column(String(1))
+'''
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_boolean_columns_are_known_in_every_spelling(tmp_path, cached):
+    cache = tmp_path / "cache" if cached else None
+    if cached:
+        first = ProjectIndex(tmp_path, cache_dir=cache)
+        first.update("models.py", BOOLEAN_COLUMNS)
+        first.save_cache()
+    project = ProjectIndex(tmp_path, cache_dir=cache)
+
+    project.update("models.py", BOOLEAN_COLUMNS)
+
+    assert project.parsed == (0 if cached else 1)
+    models = project.models
+    booleans = {(cls, name) for cls in ("Flag", "Switch")
+                for name, column in models.mapped_class(cls).columns.items() if column.boolean}
+    assert booleans == {("Flag", "hidden"), ("Flag", "banned"), ("Switch", "on"),
+                        ("Switch", "maybe"), ("Switch", "enabled"), ("Switch", "legacy"),
+                        ("Switch", "checked")}
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/work/app/tests/test_api.py", True),
+    ("/work/app/tests/helpers.py", True),
+    ("/work/app/src/app/test/fixtures.py", True),
+    ("/work/app/app/conftest.py", True),
+    ("/work/app/app/models_test.py", True),
+    ("/work/app/app/services.py", False),
+    ("/work/app/app/testing.py", False),
+    ("/home/test/app/services.py", False),
+])
+def test_test_modules_are_told_by_their_place_in_the_project(path, expected):
+    root = Path("/home/test/app") if path.startswith("/home") else Path("/work/app")
+
+    assert ProjectIndex(root).is_test_module(path) is expected

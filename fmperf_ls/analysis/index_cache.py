@@ -27,7 +27,7 @@ from fmperf_ls.analysis.source import Position, Range
 logger = logging.getLogger(__name__)
 
 STORE = "model-index.json"
-_FORMAT = 1
+_FORMAT = 2
 _KEPT_STALE = 200
 """Entries of texts no longer current (another branch, an older edit) kept on save."""
 _READERS = ("models.py", "imports.py", "source.py")
@@ -191,7 +191,7 @@ def _class_to_entry(cls: MappedClass) -> Entry:
         "abstract": cls.abstract,
         "declarative_root": cls.declarative_root,
         "columns": [[column.name, column.primary_key, column.unique, column.indexed,
-                     column.foreign_table] for column in cls.columns.values()],
+                     column.foreign_table, column.boolean] for column in cls.columns.values()],
         "relationships": [_relationship_to_entry(rel) for rel in cls.relationships.values()],
         "indexed_names": sorted(cls.indexed_names),
         "table_args_opaque": cls.table_args_opaque,
@@ -205,9 +205,10 @@ def _class_from_entry(item: Entry, path: str) -> MappedClass:
     cls.tablename = _optional_text(item["tablename"])
     cls.abstract = bool(item["abstract"])
     cls.declarative_root = bool(item["declarative_root"])
-    for name, primary_key, unique, indexed, foreign_table in item["columns"]:
+    for name, primary_key, unique, indexed, foreign_table, boolean in item["columns"]:
         cls.columns[_text(name)] = Column(_text(name), bool(primary_key), bool(unique),
-                                          bool(indexed), _optional_text(foreign_table))
+                                          bool(indexed), _optional_text(foreign_table),
+                                          bool(boolean))
     for rel_item in item["relationships"]:
         rel = _relationship_from_entry(rel_item, path)
         cls.relationships[rel.attribute] = rel

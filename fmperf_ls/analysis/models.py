@@ -98,6 +98,8 @@ class Column:
     indexed: bool = False
     foreign_table: str | None = None
     """The table a `ForeignKey("table.col")` of this column points at."""
+    boolean: bool = False
+    """Of SQL type Boolean: two values, too few for an index to narrow a filter."""
 
 
 @dataclass
@@ -896,7 +898,7 @@ def _read_member(cls: MappedClass, source: SourceFile, statement: NodeOrLeaf) ->
     elif value is not None and _callee_name(value) in ("relationship", "dynamic_loader"):
         _add_relationship(cls, source, name, expr.children[0], value, annotation)
     elif value is not None and _callee_name(value) in ("Column", "mapped_column", "column"):
-        cls.columns[name] = _column(name, value)
+        cls.columns[name] = _column(name, value, annotation)
     elif annotation is not None and _mapped_origin(annotation) is not None:
         _read_annotation_only(cls, source, name, expr.children[0], annotation)
     elif not name.startswith("__"):
@@ -963,7 +965,7 @@ def _read_annotation_only(cls, source, name, name_node, annotation) -> None:
     inner, is_list = _mapped_inner(origin)
     if inner is not None and inner[:1].isupper() and (is_list or inner not in _PLAIN_TYPES):
         return  # a relationship declared elsewhere, or a custom type: not a column we know
-    cls.columns[name] = Column(name)
+    cls.columns[name] = Column(name, boolean=_annotated_bool(origin))
 
 
 _PLAIN_TYPES = {"Decimal", "Any", "UUID", "JSON", "Enum", "Optional"}
@@ -992,7 +994,7 @@ def _read_table_args(cls: MappedClass, value: NodeOrLeaf) -> None:
                 cls.indexed_names.add(_string_value(first))
 
 
-def _column(name: str, call: NodeOrLeaf) -> Column:
+def _column(name: str, call: NodeOrLeaf, annotation: NodeOrLeaf | None = None) -> Column:
     positional, keywords = _call_arguments(call)
     column = Column(name)
     column.primary_key = _is_true(keywords.get("primary_key"))
@@ -1002,7 +1004,27 @@ def _column(name: str, call: NodeOrLeaf) -> Column:
         if _callee_name(argument) == "ForeignKey":
             target = _call_arguments(argument)[0]
             column.foreign_table = _foreign_table(target[0]) if target else None
+    types = [_type_name(argument) for argument in [*positional, keywords.get("type_")]
+             if argument is not None]
+    origin = _mapped_origin(annotation) if annotation is not None else None
+    column.boolean = "Boolean" in types or (
+        not any(types) and origin is not None and _annotated_bool(origin))
     return column
+
+
+def _type_name(argument: NodeOrLeaf) -> str | None:
+    """`Boolean` for `db.Boolean`, `sa.Boolean()` or `Boolean`; None for anything but a type."""
+    parts = dotted_parts(argument)
+    name = parts[-1] if parts else _callee_name(argument)
+    if name is None or not name[:1].isupper() or name == "ForeignKey":
+        return None
+    return "Boolean" if name == "BOOLEAN" else name
+
+
+def _annotated_bool(origin: NodeOrLeaf) -> bool:
+    """`bool`, `bool | None` or `Optional[bool]` as the X of `Mapped[X]`."""
+    text = origin.get_code(include_prefix=False).replace(" ", "")
+    return text in ("bool", "bool|None", "None|bool", "Optional[bool]", "typing.Optional[bool]")
 
 
 def _foreign_table(argument: NodeOrLeaf) -> str | None:

@@ -95,6 +95,17 @@ class ProjectIndex:
         """Whether `extend-model-modules` names this file."""
         return bool(self._forced) and os.path.realpath(path) in self._forced
 
+    def is_test_module(self, path: str) -> bool:
+        """A module of tests: under a `tests` or `test` folder of the project, or named
+        `test_*.py`, `*_test.py` or `conftest.py`. Folders above the root do not count."""
+        file = Path(path)
+        folders = file.parent.parts
+        if self.root is not None and file.is_relative_to(self.root):
+            folders = file.parent.relative_to(self.root).parts
+        name = file.name
+        return (any(folder in ("tests", "test") for folder in folders)
+                or name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py")
+
     def knows(self, path: str, text: str) -> bool:
         """Whether this very text of the file is indexed: checking it adds nothing."""
         seen = self._seen.get(path)

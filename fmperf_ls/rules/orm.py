@@ -91,6 +91,7 @@ class Sensor(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(80))
     unit = db.Column(db.String(10))
+    active = db.Column(db.Boolean, default=True)
     asset_id = db.Column(db.Integer, db.ForeignKey("asset.id"), index=True)
     asset = db.relationship("Asset", backref=db.backref("sensors", lazy=True))
     readings = db.relationship("Reading", lazy="dynamic")
@@ -123,6 +124,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(unique=True)
     nickname: Mapped[str | None]
+    is_admin: Mapped[bool] = mapped_column(default=False)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     account: Mapped[Account] = relationship(back_populates="users")
 '''
@@ -2255,7 +2257,9 @@ class UnindexedFilter(Rule):
         false_alarms=(
             "Indexes created only in migrations are invisible here, as are columns of "
             "mixins from libraries (those are never reported). Small lookup tables are "
-            "skipped: a scan of a few rows is fine."
+            "skipped: a scan of a few rows is fine. So are Boolean columns, whose two values "
+            "an index cannot narrow, and queries in test modules (`tests/`, `test_*.py`, "
+            "`conftest.py`), which run against a few fixture rows."
         ),
         references=("https://www.postgresql.org/docs/current/indexes-intro.html",),
     )
@@ -2290,9 +2294,10 @@ class UnindexedFilter(Rule):
             def lookups(asset_id, name):
                 Sensor.query.filter(Sensor.asset_id == asset_id, Sensor.id > 3).all()
                 AssetType.query.filter_by(name=name).first()
+                Sensor.query.filter_by(active=True).all()
             """,
             files=MODELS,
-            note="indexed, primary key, or unique columns",
+            note="indexed, primary key, or unique columns; a Boolean column",
         ),
         flagged(
             """
@@ -2320,16 +2325,20 @@ class UnindexedFilter(Rule):
             def lookups(session: Session, email: str, name: str):
                 user = session.scalars(select(User).where(User.email == email)).first()
                 account = session.scalars(select(Account).where(Account.name == name)).first()
-                return user, account
+                admins = session.scalars(select(User).where(User.is_admin)).all()
+                return user, account, admins
             """,
             files=TYPED,
-            note="a unique column; a small table of two columns without foreign keys",
+            note="a unique column; a small table of two columns without foreign keys; "
+            "a column annotated Mapped[bool]",
         ),
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
         """A `.filter`/`.where`/`.order_by` on `Cls.column`, or a `.filter_by(column=...)`
         in a file naming a mapped class, where the column is one the rule reports."""
+        if ctx.project.is_test_module(ctx.source.path):
+            return False  # tests query tables of a few fixture rows
         if _may_add_models(ctx):
             return True  # the check indexes the file's own classes first: any may count
         calls = [call for call in outline.nodes(ast.Call)
@@ -2340,6 +2349,8 @@ class UnindexedFilter(Rule):
         return any(_filters_on_reportable(flow, call, outline) for call in calls)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        if ctx.project.is_test_module(ctx.source.path):
+            return  # tests query tables of a few fixture rows: no index is missed there
         flow = _flow(ctx)
         seen: set[tuple[str, str]] = set()
         chains = {id(t.parent): t.parent for t in ctx.source.nodes("trailer")
@@ -2447,6 +2458,9 @@ def _reportable(flow: OrmFlow, cls: MappedClass, column: str) -> bool:
     index = flow.index
     if index.has_unknown_bases(cls) or index.is_lookup_table(cls):
         return False  # a library mixin may index it; a lookup table is scanned cheaply
+    known = index.column(cls, column)
+    if known is not None and known.boolean:
+        return False  # two values: the planner would scan the table all the same
     return index.is_indexed(cls, column) is False
 
 
