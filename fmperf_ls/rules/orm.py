@@ -2332,6 +2332,26 @@ class UnindexedFilter(Rule):
             note="a unique column; a small table of two columns without foreign keys; "
             "a column annotated Mapped[bool]",
         ),
+        flagged(
+            """
+            from sqlalchemy import and_, desc, func, or_
+
+            from models import Sensor
+
+
+            def search(name, unit):
+                lowered = Sensor.query.filter(func.lower(Sensor.name) == name.lower()).all()
+                others = Sensor.query.filter(Sensor.unit != unit).all()
+                named = Sensor.query.filter(or_(and_(Sensor.name == name))).all()
+                latest = Sensor.query.order_by(desc(Sensor.unit)).first()
+                return named, latest, lowered, others
+            """,
+            "9:41-9:52",
+            "10:40-10:51",
+            files=MODELS,
+            note="and_, or_ and desc keep the column as it is; a function of the column and "
+            "!= are not served by an index on it",
+        ),
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
@@ -2435,9 +2455,40 @@ def _filtered_columns(flow: OrmFlow,
             parts = node.children
             if len(parts) < 2 or parts[0].type != "name" or not _is_dot(parts[1]):
                 continue
+            if not _indexable_use(node, argument):
+                continue  # `func.lower(Cls.col)`, `Cls.col != x`: a plain index does not serve
             cls = flow.resolve_class(parts[0])
             if cls is not None:
                 yield cls, parts[1].children[1].value, Range.between(parts[0], parts[1])
+
+
+_TRANSPARENT_CALLS = ("and_", "or_", "not_", "asc", "desc", "nulls_first", "nulls_last",
+                      "nullsfirst", "nullslast", "between")
+"""Functions that combine conditions or order by a column as it is: its index still serves."""
+
+
+def _indexable_use(column: NodeOrLeaf, argument: NodeOrLeaf) -> bool:
+    """Whether a condition uses the column as an index on it could serve.
+
+    Not when the column is an argument of a function (`func.lower(User.email)`
+    needs an index on that expression) or a side of `!=` (nearly every row
+    matches); `and_`, `desc` and the like leave the column as it is.
+    """
+    parent = column.parent
+    if parent is not None and parent.type == "comparison" and any(
+        child.type == "operator" and child.value in ("!=", "<>")  # type: ignore[attr-defined]
+        for child in parent.children  # type: ignore[attr-defined]
+    ):
+        return False
+    node = column
+    while node is not argument and node.parent is not None:
+        node = node.parent
+        if node.type == "trailer" and node.children[0].value == "(":  # type: ignore
+            callee = node.get_previous_sibling()
+            name = callee.children[1] if callee is not None and _is_dot(callee) else callee
+            if getattr(name, "value", None) not in _TRANSPARENT_CALLS:
+                return False
+    return True
 
 
 class _Chain:
