@@ -118,6 +118,24 @@ def test_a_file_that_does_not_parse_still_gets_its_findings(tmp_path: Path):
     assert done.stderr.rstrip().endswith("findings may be incomplete")
 
 
+def test_syntax_parso_does_not_know_is_not_called_an_error(tmp_path: Path):
+    matching = READ + (
+        "\n\ndef kind(value):\n"
+        "    match value:\n"
+        "        case {\"type\": str() as name}:\n"
+        "            return name\n"
+        "        case _:\n"
+        "            return None\n"
+    )
+    project(tmp_path, {"matching.py": matching})
+
+    done = run_cli(tmp_path, "check", "matching.py", *ONLY)
+
+    assert done.returncode == 1
+    assert done.stdout.startswith("matching.py:5:15: FMP201 ")
+    assert done.stderr == ""
+
+
 def test_a_file_no_rule_parses_is_still_checked_for_syntax(tmp_path: Path, capsys):
     project(tmp_path, {"plain.py": "def f(:\n    return 1\n"})
 

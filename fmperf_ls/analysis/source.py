@@ -168,11 +168,13 @@ class SourceFile:
 
         A file no rule has parsed yet is first compiled with `ast`, ten times
         faster than parso: only a file that fails is parsed to find the error.
+        The compiler also has the last word over parso's errors: parso 0.8 does
+        not know some newer syntax, such as the `match` statement.
         """
         if not self.parsed and self.compiles:
             return None
         self._index()
-        if not self._has_errors:
+        if not self._has_errors or self.compiles:
             return None
         for error in _GRAMMAR.iter_errors(self.tree):
             if "SyntaxError" in error.message or "IndentationError" in error.message:
