@@ -76,6 +76,7 @@ class Engine:
         budget_seconds: float = 1.0,
         rules: Iterable[type[Rule]] | None = None,
         gates: bool = True,
+        syntax: bool = True,
     ):
         self.settings = settings or Settings()
         self.project = project or ProjectIndex()
@@ -83,6 +84,9 @@ class Engine:
         self.budget_seconds = budget_seconds
         self.gates = gates
         """Whether rules' gates may spare a file the parso parse (see analysis/outline.py)."""
+        self.syntax = syntax
+        """Whether reports say where a file does not parse. The command line prints it; an
+        editor leaves it to the user's Python server, and a compile per keystroke costs."""
         chosen = rules if rules is not None else all_rules().values()
         self.rules = [rule() for rule in chosen]
 
@@ -114,7 +118,8 @@ class Engine:
                     continue
                 report.findings.append(self._finish(finding, source, settings))
         report.findings.sort(key=lambda finding: (finding.range.start, finding.code))
-        report.syntax_problem = source.syntax_problem  # after the rules: parsed only if they did
+        if self.syntax:
+            report.syntax_problem = source.syntax_problem  # after the rules: parsed only if needed
         return report
 
     def _may_fire(self, rule: Rule, outline: Outline, ctx: Context) -> bool:

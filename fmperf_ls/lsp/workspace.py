@@ -182,10 +182,11 @@ class Session:
         # No gates for the open document: the diff parser updates its tree for less than
         # the `ast` outline a gate would first compile (see analysis/outline.py).
         self.fast_engine = Engine(self.settings, self.project, self._probe, budget_seconds=3600,
-                                  gates=False)
+                                  gates=False, syntax=False)
         lookup = JediLookup(self.root, self.editor.site_packages, self.editor.interpreter)
         budget = self.editor.analysis_budget_ms / 1000
-        self.slow_engine = Engine(self.settings, self.project, lookup, budget_seconds=budget)
+        self.slow_engine = Engine(self.settings, self.project, lookup, budget_seconds=budget,
+                                  syntax=False)
 
     def apply_editor_settings(self, raw: Any) -> None:
         """New editor settings; bad values fall back to defaults with one message."""
