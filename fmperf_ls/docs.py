@@ -26,7 +26,7 @@ def rule_page(rule: type[Rule]) -> str:
     sections = [
         f"# {rule.code} {rule.name}",
         f"{rule.summary}.",
-        f"Default severity: {rule.severity.value}. {_fix_line(rule)}",
+        f"Default severity: {rule.severity.value}. {_fix_line(rule)}{_tests_line(rule)}",
         "## What it does",
         docs.what,
         "## Why it is slow",
@@ -57,6 +57,12 @@ def hover_text(rule: type[Rule], cost: str | None, fix_message: str | None) -> s
 def _fix_line(rule: type[Rule]) -> str:
     fixable = any(example.fixed is not None for example in rule.examples)
     return "A quick fix is offered where it is provably right." if fixable else "Advice only."
+
+
+def _tests_line(rule: type[Rule]) -> str:
+    if rule.in_tests:
+        return ""
+    return " Not reported in test modules (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`)."
 
 
 def _code(text: str) -> str:

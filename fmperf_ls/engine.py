@@ -98,6 +98,8 @@ class Engine:
             for rule in self.rules
             if settings.enabled(rule.code) and rule.applies_to(source.text)
         ]
+        if any(not rule.in_tests for rule in active) and self.project.is_test_module(source.path):
+            active = [rule for rule in active if rule.in_tests]
         outline = source.outline if active and self.gates and not source.parsed else None
         ctx = Context(
             source,

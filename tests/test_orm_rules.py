@@ -344,23 +344,6 @@ def test_fmp106_composite_and_refined_queries():
     assert [f.message.split(" ")[0] for f in found] == ["GenericAsset.latitude"]
 
 
-@pytest.mark.parametrize("gates", [True, False])
-@pytest.mark.parametrize(("path", "reported"), [
-    ("app/services.py", True),
-    ("tests/test_services.py", False),
-    ("app/tests/factories.py", False),
-    ("conftest.py", False),
-])
-def test_fmp106_leaves_test_modules_alone(path, reported, gates):
-    code = FLASK + "def f():\n    return GenericAsset.query.filter_by(latitude=1.0).all()\n"
-    project = index_texts({**MODELS, path: code})
-    engine = Engine(project=project, rules=[orm.UnindexedFilter], gates=gates)
-
-    findings = engine.check(SourceFile(code, path)).findings
-
-    assert [finding.code for finding in findings] == (["FMP106"] if reported else [])
-
-
 def test_fmp101_awaited_execute_result_is_an_error():
     code = TYPED + (
         "from sqlalchemy import select\n"

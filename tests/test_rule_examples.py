@@ -65,3 +65,25 @@ def test_every_rule_has_a_text_prefilter():
     """Without one, every file of a large project is parsed just in case."""
     for code, rule in all_rules().items():
         assert rule.prefilter, f"{code} has no prefilter words"
+
+
+NOT_IN_TESTS = [
+    pytest.param(rule, example, path, id=f"{code}-{path}")
+    for code, rule in all_rules().items() if not rule.in_tests
+    for example in rule.examples[:1]
+    for path in ("tests/test_example.py", "app/tests/example.py", "conftest.py")
+]
+
+
+def test_some_rules_leave_test_modules_alone():
+    assert {param.values[0].code for param in NOT_IN_TESTS} == {"FMP106", "FMP501"}
+
+
+@pytest.mark.parametrize("gates", [True, False])
+@pytest.mark.parametrize(("rule", "example", "path"), NOT_IN_TESTS)
+def test_a_rule_for_production_code_is_silent_in_test_modules(rule, example, path, gates):
+    assert example.at, "the first example of each rule is a flagged one"
+    project = index_texts({**example.other_files, path: example.source})
+    engine = Engine(project=project, rules=[rule], gates=gates)
+
+    assert engine.check(SourceFile(example.source, path)).findings == []

@@ -139,6 +139,9 @@ class Rule:
     examples: ClassVar[tuple[Example, ...]] = ()
     prefilter: ClassVar[tuple[str, ...]] = ()
     """Words of which the file must contain one for the rule to run at all."""
+    in_tests: ClassVar[bool] = True
+    """False where the cost lies in production's call rates and table sizes, which a test
+    module's one call on a few fixture rows does not have (`ProjectIndex.is_test_module`)."""
 
     def applies_to(self, text: str) -> bool:
         return not self.prefilter or any(word in text for word in self.prefilter)

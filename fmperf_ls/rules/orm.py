@@ -2238,6 +2238,7 @@ class UnindexedFilter(Rule):
     summary = "A query filters or sorts on a column with no index"
     severity = Severity.INFORMATION
     prefilter = ("filter", "where", "order_by")
+    in_tests = False
     docs = RuleDocs(
         what=(
             "Finds a mapped column used in `filter`, `filter_by`, `where` or `order_by` "
@@ -2258,8 +2259,7 @@ class UnindexedFilter(Rule):
             "Indexes created only in migrations are invisible here, as are columns of "
             "mixins from libraries (those are never reported). Small lookup tables are "
             "skipped: a scan of a few rows is fine. So are Boolean columns, whose two values "
-            "an index cannot narrow, and queries in test modules (`tests/`, `test_*.py`, "
-            "`conftest.py`), which run against a few fixture rows."
+            "an index cannot narrow, a column inside a function (`func.lower(col)`) and `!=`."
         ),
         references=("https://www.postgresql.org/docs/current/indexes-intro.html",),
     )
@@ -2357,8 +2357,6 @@ class UnindexedFilter(Rule):
     def gate(self, outline: Outline, ctx: Context) -> bool:
         """A `.filter`/`.where`/`.order_by` on `Cls.column`, or a `.filter_by(column=...)`
         in a file naming a mapped class, where the column is one the rule reports."""
-        if ctx.project.is_test_module(ctx.source.path):
-            return False  # tests query tables of a few fixture rows
         if _may_add_models(ctx):
             return True  # the check indexes the file's own classes first: any may count
         calls = [call for call in outline.nodes(ast.Call)
@@ -2369,8 +2367,6 @@ class UnindexedFilter(Rule):
         return any(_filters_on_reportable(flow, call, outline) for call in calls)
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        if ctx.project.is_test_module(ctx.source.path):
-            return  # tests query tables of a few fixture rows: no index is missed there
         flow = _flow(ctx)
         seen: set[tuple[str, str]] = set()
         chains = {id(t.parent): t.parent for t in ctx.source.nodes("trailer")

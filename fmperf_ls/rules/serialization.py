@@ -116,6 +116,7 @@ class SchemaPerCall(Rule):
     summary = "A marshmallow schema with constant arguments is built on every call"
     severity = Severity.INFORMATION
     prefilter = ("Schema",)
+    in_tests = False
     docs = RuleDocs(
         what=(
             "Finds a marshmallow schema class (a `Schema`, flask-marshmallow `ma.Schema`, "
