@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from parso.python.tree import Module, Name
-from parso.tree import BaseNode, NodeOrLeaf
+from parso.tree import BaseNode, Leaf, NodeOrLeaf
 
 _SCOPE_TYPES = ("funcdef", "lambdef", "classdef", "file_input")
 _COMPREHENSION_PARENTS = ("testlist_comp", "dictorsetmaker", "argument")
@@ -60,11 +60,13 @@ def loops_around(node: NodeOrLeaf) -> list[Loop]:
 def _loops_for_child(parent: BaseNode, child: NodeOrLeaf) -> list[Loop]:
     """The loops `parent` is, innermost first, if `child` runs once per iteration of them."""
     if parent.type == "for_stmt":
-        if child is parent.children[5]:
+        if child is parent.children[5] and not _runs_once(child):
             return [Loop(parent, "for", parent.children[1], parent.children[3])]
         return []
     if parent.type == "while_stmt":
-        if child is parent.children[1] or child is parent.children[3]:
+        if (child is parent.children[1] or child is parent.children[3]) and not _runs_once(
+            parent.children[3]
+        ):
             return [Loop(parent, "while", None, None)]
         return []
     if parent.type in ("sync_comp_for", "comp_for"):
@@ -77,6 +79,22 @@ def _loops_for_child(parent: BaseNode, child: NodeOrLeaf) -> list[Loop]:
         if comp_for.type in ("sync_comp_for", "comp_for") and child is not comp_for:
             return _clauses(comp_for)[::-1]  # the element runs once per combination
     return []
+
+
+def _runs_once(body: NodeOrLeaf) -> bool:
+    """A loop body that ends in an unconditional `break`, `return` or `raise` and holds no
+    `continue`: the loop never starts a second iteration (`for x in xs: ...; break`)."""
+    last = body.children[-1] if isinstance(body, BaseNode) and body.type == "suite" else body
+    if not isinstance(last, BaseNode) or last.type != "simple_stmt":
+        return False
+    parts = last.children
+    final = parts[-2] if parts[-1].type == "newline" and len(parts) > 1 else parts[-1]
+    ends = final.type in ("return_stmt", "raise_stmt") or _is_keyword(final, "break")
+    return ends and not any(_is_keyword(leaf, "continue") for leaf in _leaves(body))
+
+
+def _is_keyword(node: NodeOrLeaf, word: str) -> bool:
+    return isinstance(node, Leaf) and node.type == "keyword" and node.value == word
 
 
 def _clauses(comp_for: BaseNode) -> list[Loop]:

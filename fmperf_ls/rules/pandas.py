@@ -1246,6 +1246,22 @@ class GrowingFrame(Rule):
             """,
             note="a batch flushed in the loop, one concat per element, one enlargement",
         ),
+        clean(
+            """
+            import pandas as pd
+
+
+            def first_readable(paths: list[str]) -> pd.DataFrame:
+                found = pd.DataFrame()
+                for path in paths:
+                    found = pd.concat([found, pd.read_csv(path)])
+                    break
+                while True:
+                    found = pd.concat([found, found.tail(1)])
+                    return found
+            """,
+            note="a loop whose body always ends in break or return runs once",
+        ),
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
