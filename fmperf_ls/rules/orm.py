@@ -2259,7 +2259,8 @@ class UnindexedFilter(Rule):
             "Indexes created only in migrations are invisible here, as are columns of "
             "mixins from libraries (those are never reported). Small lookup tables are "
             "skipped: a scan of a few rows is fine. So are Boolean columns, whose two values "
-            "an index cannot narrow, a column inside a function (`func.lower(col)`) and `!=`."
+            "an index cannot narrow, and columns inside a function (`func.lower(col)`) or "
+            "compared with `!=`, which an index on the column does not serve."
         ),
         references=("https://www.postgresql.org/docs/current/indexes-intro.html",),
     )

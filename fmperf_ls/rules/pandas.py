@@ -145,7 +145,7 @@ def _costly_read(indexer: str | None, first: Node, second: Node) -> bool:
     if first.type == "subscript":
         return False  # a slice of rows is a view: nothing is copied
     if indexer == "loc" and _whole_column(first) is not None:
-        return is_boolean_mask(second)  # `.loc[:, "col"]` is `df["col"]`: so is the rule
+        return is_boolean_mask(second)  # `.loc[:, "col"]` selects as `df["col"]`: judged alike
     if indexer is not None or is_boolean_mask(first):
         return True
     if first.type == "atom" and first.children[0].value == "[":  # type: ignore[attr-defined]
