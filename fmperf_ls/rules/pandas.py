@@ -896,6 +896,62 @@ def _concat_growth(ctx: Context, statement: Node) -> Growth | None:
     return Growth(statement, value, target.value, loops[0].node, pieces, names[0] == 0)
 
 
+def _rejoined_list(ctx: Context, statement: Node) -> tuple[Node, str] | None:
+    """`whole = pd.concat(parts)` run on every iteration of a loop that appends to `parts`.
+
+    Only an assignment straight in the loop's body counts (not under an `if`,
+    which may run once at the end), and only while the loop never rebinds,
+    clears or pops the list: a list flushed in batches stays small.
+    """
+    children = statement.children  # type: ignore[attr-defined]
+    if len(children) != 3 or not _is_operator(children[1], "="):
+        return None  # not `target = value`
+    call = _concat_in(ctx, children[2])
+    listed = _positional(call.children[-1])[:1] if call is not None else []  # type: ignore
+    if call is None or not listed or listed[0].type != "name":
+        return None  # not `pd.concat(name, ...)`
+    name = listed[0].value  # type: ignore[attr-defined]
+    loops = [loop for loop in loops_around(statement) if loop.kind != "comprehension"]
+    if not loops or not _straight_in(statement, loops[0].node):
+        return None  # no loop, or a branch that may run only once
+    loop = loops[0].node
+    if _assignments_in(loop, name) or not _bound_before_loop(loop, name):
+        return None  # rebound in the loop (a batch), or not a list carried over
+    methods = _methods_called_on(loop, name)
+    if methods & {"clear", "pop", "remove"} or not methods & {"append", "extend"}:
+        return None  # emptied in the loop, or not grown there
+    return call, name
+
+
+def _straight_in(statement: Node, loop: Node) -> bool:
+    """The simple statement sits in the loop's own body: not in a branch, an inner block
+    or the loop's `else`."""
+    body = loop.children[5 if loop.type == "for_stmt" else 3]  # type: ignore[attr-defined]
+    line = statement.parent
+    return line is not None and (line is body or line.parent is body)
+
+
+def _bound_before_loop(loop: Node, name: str) -> list[Node]:
+    """Where the loop's scope binds `name` before the loop, in source order."""
+    used = loop.get_root_node().get_used_names().get(name, [])  # type: ignore[attr-defined]
+    return [leaf for leaf in used if leaf.start_pos < loop.start_pos and leaf.is_definition()
+            and scope_of(leaf) is scope_of(loop)]
+
+
+def _methods_called_on(node: Node, name: str) -> set[str]:
+    """`{"append"}` when `node` holds `name.append(...)`."""
+    found = set()
+    for leaf in _leaves_of(node):
+        if not _is_name(leaf, name):
+            continue
+        trailer = leaf.get_next_sibling()  # type: ignore[attr-defined]
+        if trailer is not None and trailer.type == "trailer" and (
+            trailer.children[0].value == "."  # type: ignore[attr-defined]
+        ):
+            found.add(trailer.children[1].value)  # type: ignore[attr-defined]
+    return found
+
+
 def _concat_in(ctx: Context, value: Node) -> Node | None:
     """The `pd.concat(...)` call that is the value, or a branch of a conditional value."""
     if value.type == "test":
@@ -1120,8 +1176,9 @@ class GrowingFrame(Rule):
     docs = RuleDocs(
         what=(
             "Finds a DataFrame or Series grown inside a loop: `acc = pd.concat([acc, piece])`, "
-            "`acc = acc.append(piece)` / `acc._append(piece)`, or rows added one at a time "
-            "with `frame.loc[len(frame)] = row`."
+            "`acc = acc.append(piece)` / `acc._append(piece)`, rows added one at a time "
+            "with `frame.loc[len(frame)] = row`, or a list of pieces joined again on every "
+            "iteration (`parts.append(piece)` then `whole = pd.concat(parts)` in the loop)."
         ),
         why=(
             "Every concat copies the whole accumulator into a new frame, so n pieces cost "
@@ -1262,6 +1319,52 @@ class GrowingFrame(Rule):
             """,
             note="a loop whose body always ends in break or return runs once",
         ),
+        flagged(
+            """
+            import pandas as pd
+
+
+            def running_totals(paths: list[str]) -> list[float]:
+                parts = []
+                totals = []
+                for path in paths:
+                    parts.append(pd.read_csv(path))
+                    combined = pd.concat(parts, ignore_index=True)
+                    totals.append(combined["kwh"].sum())
+                return totals
+            """,
+            "9:19-9:54",
+        ),
+        clean(
+            """
+            import pandas as pd
+
+
+            def in_batches(paths: list[str]) -> pd.DataFrame:
+                batch = []
+                for path in paths:
+                    batch.extend([pd.read_csv(path), pd.read_json(path)])
+                    pair = pd.concat(batch)
+                    pair.to_parquet(path + ".parquet")
+                    batch.clear()
+                parts = []
+                for path in paths:
+                    parts.append(pd.read_csv(path))
+                    merged = pd.concat(parts)
+                    parts = [merged]
+                for number, path in enumerate(paths):
+                    parts.append(pd.read_csv(path))
+                    if number == len(paths) - 1:
+                        merged = pd.concat(parts)
+                for path in paths:
+                    parts.append(pd.read_csv(path))
+                else:
+                    merged = pd.concat(parts)
+                return merged
+            """,
+            note="a list cleared or rebound in the loop, a concat under an if or in the "
+            "loop's else",
+        ),
     )
 
     def gate(self, outline: Outline, ctx: Context) -> bool:
@@ -1281,6 +1384,14 @@ class GrowingFrame(Rule):
             growth = _concat_growth(ctx, statement) or _append_growth(ctx, statement)
             if growth is not None and not _resets_in_loop(growth):
                 yield self._growth_finding(ctx, growth)
+                continue
+            rejoined = _rejoined_list(ctx, statement)
+            if rejoined is not None:
+                call, name = rejoined
+                yield self.finding(Range.of(call), (
+                    f"pd.concat({name}) joins every piece collected so far on each iteration, "
+                    f"O(n^2) rows copied for n pieces; concatenate {name} once after the loop"
+                ), cost="O(n^2) rows copied for n pieces")
                 continue
             target = _enlargement(ctx, statement)
             if target is not None:
@@ -1329,9 +1440,7 @@ def _pandas_before_loop(ctx: Context, loop: Node, name: str, method) -> bool:
     """The accumulator was a frame or Series when the loop began (`_append` is pandas's)."""
     if method.children[1].value == "_append":
         return True
-    used = loop.get_root_node().get_used_names().get(name, [])  # type: ignore[attr-defined]
-    before = [leaf for leaf in used if leaf.start_pos < loop.start_pos and leaf.is_definition()
-              and scope_of(leaf) is scope_of(loop)]
+    before = _bound_before_loop(loop, name)
     if not before:
         return False  # nothing says what the accumulator was
     statement = before[-1].get_definition()
@@ -3114,7 +3223,10 @@ def _is_pandas_concat(func: ast.expr, ctx: Context) -> bool:
 
 
 def _grows(statement: ast.Assign, ctx: Context, frames: bool) -> bool:
-    """`acc = pd.concat([acc, ...])`, `acc = acc.append(x)`, `x.loc[len(x)] = row` (FMP206)."""
+    """`acc = pd.concat([acc, ...])`, `acc = acc.append(x)`, `x.loc[len(x)] = row`, or
+    `whole = pd.concat(parts)` (FMP206)."""
+    if _concat_of_name(statement.value, ctx):
+        return True
     target = statement.targets[0]
     if isinstance(target, ast.Name) and len(statement.targets) == 1:
         value = statement.value
@@ -3141,6 +3253,16 @@ def _concat_onto(value: ast.expr, name: str, ctx: Context) -> bool:
     places = [index for index, item in enumerate(listed.elts)
               if isinstance(item, ast.Name) and item.id == name]
     return len(places) == 1 and places[0] in (0, len(listed.elts) - 1)
+
+
+def _concat_of_name(value: ast.expr, ctx: Context) -> bool:
+    """`pd.concat(parts, ...)`, maybe as a branch of `a if c else b`."""
+    if isinstance(value, ast.IfExp):
+        return _concat_of_name(value.body, ctx) or _concat_of_name(value.orelse, ctx)
+    if not (isinstance(value, ast.Call) and _is_pandas_concat(value.func, ctx)):
+        return False
+    objects = _plain_arguments(value)
+    return bool(objects) and isinstance(objects[0], ast.Name)
 
 
 def _plain_arguments(call: ast.Call) -> list[ast.expr]:
