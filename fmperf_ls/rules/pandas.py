@@ -918,9 +918,18 @@ def _rejoined_list(ctx: Context, statement: Node) -> tuple[Node, str] | None:
     if _assignments_in(loop, name) or not _bound_before_loop(loop, name):
         return None  # rebound in the loop (a batch), or not a list carried over
     methods = _methods_called_on(loop, name)
-    if methods & {"clear", "pop", "remove"} or not methods & {"append", "extend"}:
-        return None  # emptied in the loop, or not grown there
+    if methods & _SHRINKING or _deleted_from(loop, name) or not methods & {"append", "extend"}:
+        return None  # emptied in the loop (a batch, a sliding window), or not grown there
     return call, name
+
+
+_SHRINKING = frozenset({"clear", "pop", "popleft", "remove"})
+
+
+def _deleted_from(node: Node, name: str) -> bool:
+    """`del name[0]` or `del name[:-5]` somewhere in `node`."""
+    return any(_is_name(leaf, name) and leaf.search_ancestor("del_stmt") is not None
+               for leaf in _leaves_of(node))
 
 
 def _straight_in(statement: Node, loop: Node) -> bool:
@@ -1337,6 +1346,8 @@ class GrowingFrame(Rule):
         ),
         clean(
             """
+            import collections
+
             import pandas as pd
 
 
@@ -1360,10 +1371,20 @@ class GrowingFrame(Rule):
                     parts.append(pd.read_csv(path))
                 else:
                     merged = pd.concat(parts)
+                window = collections.deque()
+                for path in paths:
+                    window.append(pd.read_csv(path))
+                    if len(window) > 3:
+                        window.popleft()
+                    recent = pd.concat(window)
+                for path in paths:
+                    parts.append(pd.read_csv(path))
+                    del parts[:-3]
+                    recent = pd.concat(parts)
                 return merged
             """,
             note="a list cleared or rebound in the loop, a concat under an if or in the "
-            "loop's else",
+            "loop's else, a sliding window",
         ),
     )
 
