@@ -70,8 +70,7 @@ def _loops_for_child(parent: BaseNode, child: NodeOrLeaf) -> list[Loop]:
             return [Loop(parent, "while", None, None)]
         return []
     if parent.type in ("sync_comp_for", "comp_for"):
-        loop = _comprehension_loop(parent, child)
-        return [] if loop is None else [loop]
+        return _comprehension_loops(parent, child)
     if parent.type in _COMPREHENSION_PARENTS and len(parent.children) >= 2:
         comp_for = parent.children[1]
         if parent.type == "dictorsetmaker" and len(parent.children) == 4:
@@ -106,7 +105,7 @@ def _clauses(comp_for: BaseNode) -> list[Loop]:
             node = node.children[1]  # `async` and its sync_comp_for
             continue
         if node.type == "sync_comp_for":
-            clauses.append(Loop(node, "comprehension", node.children[1], node.children[3]))
+            clauses.append(_clause(node))
             node = node.children[4] if len(node.children) > 4 else None
         elif node.type == "comp_if":
             node = node.children[2] if len(node.children) > 2 else None
@@ -115,12 +114,17 @@ def _clauses(comp_for: BaseNode) -> list[Loop]:
     return clauses
 
 
-def _comprehension_loop(sync: BaseNode, child: NodeOrLeaf) -> Loop | None:
+def _comprehension_loops(sync: BaseNode, child: NodeOrLeaf) -> list[Loop]:
     """Inside `for t in it <rest>`: `<rest>` (conditions, inner fors) is per element."""
     if sync.type == "comp_for":
-        return None  # `async for`: the inner sync_comp_for decides
+        return []  # `async for`: the inner sync_comp_for decides
     if child is sync.children[3] or child is sync.children[1]:
-        return None  # the first iterable is evaluated once
+        return []  # the first iterable is evaluated once
+    return [_clause(sync)]
+
+
+def _clause(sync: BaseNode) -> Loop:
+    """One `for target in iterable` clause of a comprehension."""
     return Loop(sync, "comprehension", sync.children[1], sync.children[3])
 
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fmperf_ls.analysis.infer import Kind, chain_prefix, key_keeps_rows
+from fmperf_ls.analysis.invariance import runs_every_iteration
 from fmperf_ls.analysis.outline import dotted, dotted_root
-from fmperf_ls.analysis.scopes import definitions_before, loops_around, scope_of
+from fmperf_ls.analysis.scopes import definitions_before, is_inside, loops_around, scope_of
 from fmperf_ls.analysis.source import Position, Range, inner_nodes
 from fmperf_ls.rules.base import (
     Edit,
@@ -899,9 +900,9 @@ def _concat_growth(ctx: Context, statement: Node) -> Growth | None:
 def _rejoined_list(ctx: Context, statement: Node) -> tuple[Node, str] | None:
     """`whole = pd.concat(parts)` run on every iteration of a loop that appends to `parts`.
 
-    Only an assignment straight in the loop's body counts (not under an `if`,
-    which may run once at the end), and only while the loop never rebinds,
-    clears or pops the list: a list flushed in batches stays small.
+    Not under an `if` (which may run once, at the end), and only while the
+    loop never rebinds, empties or trims the list: a batch flushed now and
+    then, or a sliding window, stays small.
     """
     children = statement.children  # type: ignore[attr-defined]
     if len(children) != 3 or not _is_operator(children[1], "="):
@@ -912,32 +913,35 @@ def _rejoined_list(ctx: Context, statement: Node) -> tuple[Node, str] | None:
         return None  # not `pd.concat(name, ...)`
     name = listed[0].value  # type: ignore[attr-defined]
     loops = [loop for loop in loops_around(statement) if loop.kind != "comprehension"]
-    if not loops or not _straight_in(statement, loops[0].node):
+    if not loops or not runs_every_iteration(statement, loops[0]):
         return None  # no loop, or a branch that may run only once
     loop = loops[0].node
-    if _assignments_in(loop, name) or not _bound_before_loop(loop, name):
-        return None  # rebound in the loop (a batch), or not a list carried over
-    methods = _methods_called_on(loop, name)
-    if methods & _SHRINKING or _deleted_from(loop, name) or not methods & {"append", "extend"}:
-        return None  # emptied in the loop (a batch, a sliding window), or not grown there
+    if not _bound_before_loop(loop, name) or not _only_grown_in(loop, name):
+        return None  # not a list carried into the loop, or one the loop keeps small
     return call, name
 
 
+_GROWING = frozenset({"append", "extend"})
 _SHRINKING = frozenset({"clear", "pop", "popleft", "remove"})
+_LIST_METHODS = tuple(sorted(_GROWING | _SHRINKING))
 
 
-def _deleted_from(node: Node, name: str) -> bool:
-    """`del name[0]` or `del name[:-5]` somewhere in `node`."""
-    return any(_is_name(leaf, name) and leaf.search_ancestor("del_stmt") is not None
-               for leaf in _leaves_of(node))
-
-
-def _straight_in(statement: Node, loop: Node) -> bool:
-    """The simple statement sits in the loop's own body: not in a branch, an inner block
-    or the loop's `else`."""
-    body = loop.children[5 if loop.type == "for_stmt" else 3]  # type: ignore[attr-defined]
-    line = statement.parent
-    return line is not None and (line is body or line.parent is body)
+def _only_grown_in(loop: Node, name: str) -> bool:
+    """The loop appends to `name`, and never rebinds it, shrinks it or `del`s from it."""
+    uses = loop.get_root_node().get_used_names().get(name, [])  # type: ignore[attr-defined]
+    grown = False
+    for leaf in uses:
+        if not is_inside(leaf, loop) or leaf.parent.type == "trailer":
+            continue  # elsewhere, or an attribute that happens to share the name
+        if leaf.is_definition() or leaf.search_ancestor("del_stmt") is not None:
+            return False  # rebound (a batch) or trimmed (a sliding window)
+        following = leaf.get_next_sibling()
+        method = following.children[1].value if following is not None and _is_attribute(
+            following, _LIST_METHODS) else None
+        if method in _SHRINKING:
+            return False
+        grown = grown or method in _GROWING
+    return grown
 
 
 def _bound_before_loop(loop: Node, name: str) -> list[Node]:
@@ -945,20 +949,6 @@ def _bound_before_loop(loop: Node, name: str) -> list[Node]:
     used = loop.get_root_node().get_used_names().get(name, [])  # type: ignore[attr-defined]
     return [leaf for leaf in used if leaf.start_pos < loop.start_pos and leaf.is_definition()
             and scope_of(leaf) is scope_of(loop)]
-
-
-def _methods_called_on(node: Node, name: str) -> set[str]:
-    """`{"append"}` when `node` holds `name.append(...)`."""
-    found = set()
-    for leaf in _leaves_of(node):
-        if not _is_name(leaf, name):
-            continue
-        trailer = leaf.get_next_sibling()  # type: ignore[attr-defined]
-        if trailer is not None and trailer.type == "trailer" and (
-            trailer.children[0].value == "."  # type: ignore[attr-defined]
-        ):
-            found.add(trailer.children[1].value)  # type: ignore[attr-defined]
-    return found
 
 
 def _concat_in(ctx: Context, value: Node) -> Node | None:
